@@ -1,0 +1,218 @@
+//! `cargo xtask grade`: build each lab, run each graded test alone, and report.
+
+use std::path::{Path, PathBuf};
+
+use crate::build::{self, BuildError};
+use crate::labs::{self, Lab, TestMeta};
+use crate::report;
+use crate::sandbox::{self, Outcome, Run};
+
+/// Which crate of each lab to grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The learner's crates under `labs/`.
+    Labs,
+    /// The reference solutions under `solutions/`.
+    Solutions,
+}
+
+/// What to grade and how to report it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The gclabs checkout.
+    pub root: PathBuf,
+    /// Only these lab numbers (all when empty).
+    pub labs: Vec<u32>,
+    /// Only the test with this name.
+    pub test: Option<String>,
+    /// Labs or solutions.
+    pub side: Side,
+    /// JSON lines instead of the human report.
+    pub json: bool,
+    /// Show the output of every failing test, not only the next step's.
+    pub verbose: bool,
+}
+
+/// One graded test's result.
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    /// Its metadata (points, hints, section).
+    pub meta: TestMeta,
+    /// What happened when it ran.
+    pub run: Run,
+}
+
+impl TestResult {
+    /// Points earned: all or nothing.
+    pub fn points(&self) -> u32 {
+        if self.run.outcome == Outcome::Passed {
+            self.meta.points
+        } else {
+            0
+        }
+    }
+}
+
+/// One lab's results.
+#[derive(Debug)]
+pub struct LabResult {
+    /// The lab.
+    pub lab: Lab,
+    /// Set when the lab did not compile.
+    pub build_error: Option<BuildError>,
+    /// One entry per selected graded test, in metadata order.
+    pub tests: Vec<TestResult>,
+}
+
+impl LabResult {
+    /// Points earned in this lab.
+    pub fn points(&self) -> u32 {
+        self.tests.iter().map(TestResult::points).sum()
+    }
+    /// Points available in the selected tests.
+    pub fn max_points(&self) -> u32 {
+        self.tests.iter().map(|t| t.meta.points).sum()
+    }
+}
+
+/// Runs `cargo xtask grade`. Returns the process exit code: 0 only when every selected test
+/// passed.
+pub fn run(options: &Options) -> Result<i32, String> {
+    let labs = select(&options.root, &options.labs)?;
+    let results = grade(
+        &options.root,
+        &labs,
+        options.side,
+        options.test.as_deref(),
+        !options.json,
+    )?;
+    if options.json {
+        report::json(&results);
+    } else {
+        report::human(&results, options);
+    }
+    let all_passed = results
+        .iter()
+        .all(|r| r.tests.iter().all(|t| t.run.outcome == Outcome::Passed));
+    Ok(if all_passed { 0 } else { 1 })
+}
+
+/// The labs selected by `--lab` (all when none is given); an unknown number is an error that
+/// lists the labs there are.
+pub fn select(root: &Path, numbers: &[u32]) -> Result<Vec<Lab>, String> {
+    let all = labs::discover(root)?;
+    for n in numbers {
+        if !all.iter().any(|l| l.meta.number == *n) {
+            let there: Vec<String> = all
+                .iter()
+                .map(|l| format!("{} ({})", l.meta.number, l.meta.title))
+                .collect();
+            return Err(format!(
+                "there is no lab {n}. The labs are: {}.",
+                there.join(", ")
+            ));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|l| numbers.is_empty() || numbers.contains(&l.meta.number))
+        .collect())
+}
+
+/// Grades `labs` on `side`. With `progress`, says on stderr what it is doing.
+pub fn grade(
+    root: &Path,
+    labs: &[Lab],
+    side: Side,
+    only_test: Option<&str>,
+    progress: bool,
+) -> Result<Vec<LabResult>, String> {
+    if let Some(name) = only_test {
+        if !labs
+            .iter()
+            .any(|l| l.meta.tests.iter().any(|t| t.name == name))
+        {
+            return Err(format!(
+                "no graded test is named `{name}`. `cargo xtask grade` lists the test names."
+            ));
+        }
+    }
+    let mut results = Vec::new();
+    for lab in labs {
+        let (package, dir) = match side {
+            Side::Labs => (lab.package.clone(), lab.lab_dir.clone()),
+            Side::Solutions => match &lab.solution_package {
+                Some(p) => (p.clone(), lab.solution_dir.clone()),
+                None => {
+                    return Err(format!(
+                        "{} has no reference solution at {}.",
+                        lab.label(),
+                        lab.solution_dir.display()
+                    ));
+                }
+            },
+        };
+        let selected: Vec<&TestMeta> = lab
+            .meta
+            .tests
+            .iter()
+            .filter(|t| only_test.is_none_or(|n| t.name == n))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        if progress {
+            eprintln!("  building {} ({package}) ...", lab.label());
+        }
+        let built = build::build_tests(root, &package);
+        let mut tests = Vec::new();
+        let build_error = match built {
+            Err(e) => {
+                for meta in selected {
+                    let run = Run {
+                        outcome: Outcome::NotCompiled,
+                        output: String::new(),
+                        duration: Default::default(),
+                    };
+                    tests.push(TestResult {
+                        meta: meta.clone(),
+                        run,
+                    });
+                }
+                Some(e)
+            }
+            Ok(built) => {
+                if progress {
+                    eprintln!(
+                        "  running {} graded tests of {}, each in its own process ...",
+                        selected.len(),
+                        lab.label()
+                    );
+                }
+                for meta in selected {
+                    let run = match built.tests.get(&meta.name) {
+                        Some(exe) => {
+                            sandbox::run_test(exe, &meta.name, meta.limits(&lab.meta.limits), &dir)
+                        }
+                        None => Run {
+                            outcome: Outcome::Missing,
+                            output: String::new(),
+                            duration: Default::default(),
+                        },
+                    };
+                    tests.push(TestResult {
+                        meta: meta.clone(),
+                        run,
+                    });
+                }
+                None
+            }
+        };
+        results.push(LabResult {
+            lab: lab.clone(),
+            build_error,
+            tests,
+        });
+    }
+    Ok(results)
+}

@@ -1,0 +1,236 @@
+//! Finding the labs and reading their metadata (`labs/NN-name/lab.toml`).
+//!
+//! The metadata file is the single source of truth for what is graded: each test's points, hints,
+//! book section and limits. `cargo xtask check` proves it agrees with the test files, the stub
+//! and the solution.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Default per-test wall-clock limit, in seconds, when neither the lab nor the test sets one.
+/// Ten seconds is about a hundred times what a graded test needs in a debug build here, so only
+/// an endless loop (or a badly wrong algorithm) reaches it.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+/// Default per-test address-space cap, in MiB. Generous for a debug build holding a million
+/// small objects, small enough that an unbounded allocation fails fast instead of swapping.
+pub const DEFAULT_MEMORY_MIB: u64 = 2048;
+
+/// One lab: where its two crates are and what its metadata says.
+#[derive(Debug, Clone)]
+pub struct Lab {
+    /// The folder name, e.g. `01-refcount`.
+    pub dir_name: String,
+    /// `labs/01-refcount`.
+    pub lab_dir: PathBuf,
+    /// `solutions/01-refcount` (may not exist, e.g. in a fixture classroom).
+    pub solution_dir: PathBuf,
+    /// The learner's package name, read from its Cargo.toml.
+    pub package: String,
+    /// The reference's package name, if there is a solution crate.
+    pub solution_package: Option<String>,
+    /// The parsed `lab.toml`.
+    pub meta: LabMeta,
+}
+
+/// The contents of `lab.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabMeta {
+    /// The lab's number, shown as "Lab 01" and selected with `--lab 1`.
+    pub number: u32,
+    /// The lab's title, e.g. "Reference counting".
+    pub title: String,
+    /// The chapter's first page, relative to `book/src`.
+    pub chapter: String,
+    /// Limits for every test of the lab, unless a test sets its own.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The graded tests, in the order a learner should tackle them.
+    #[serde(rename = "test", default)]
+    pub tests: Vec<TestMeta>,
+}
+
+/// Resource limits for a graded test process.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Wall-clock seconds before the test is killed.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// Address-space cap in MiB.
+    #[serde(default = "default_memory")]
+    pub memory_mib: u64,
+}
+
+fn default_timeout() -> u64 {
+    DEFAULT_TIMEOUT_SECS
+}
+fn default_memory() -> u64 {
+    DEFAULT_MEMORY_MIB
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout_secs: DEFAULT_TIMEOUT_SECS,
+            memory_mib: DEFAULT_MEMORY_MIB,
+        }
+    }
+}
+
+/// One graded test in `lab.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestMeta {
+    /// The test function's name (unique within the lab).
+    pub name: String,
+    /// Points for passing it.
+    pub points: u32,
+    /// Book section, `page.md#id` relative to `book/src`.
+    pub section: String,
+    /// Hints in steps, gentlest first.
+    pub hints: Vec<String>,
+    /// Overrides the lab's time limit.
+    pub timeout_secs: Option<u64>,
+    /// Overrides the lab's memory cap.
+    pub memory_mib: Option<u64>,
+}
+
+impl TestMeta {
+    /// The limits that apply to this test.
+    pub fn limits(&self, lab: &Limits) -> Limits {
+        Limits {
+            timeout_secs: self.timeout_secs.unwrap_or(lab.timeout_secs),
+            memory_mib: self.memory_mib.unwrap_or(lab.memory_mib),
+        }
+    }
+}
+
+impl Lab {
+    /// "Lab 01".
+    pub fn label(&self) -> String {
+        format!("Lab {:02}", self.meta.number)
+    }
+}
+
+/// Finds every lab under `root/labs`, sorted by number. Errors say which file is wrong and how.
+pub fn discover(root: &Path) -> Result<Vec<Lab>, String> {
+    let labs_dir = root.join("labs");
+    let entries = fs::read_dir(&labs_dir).map_err(|e| {
+        format!(
+            "cannot read {}: {e}\nRun the course tool from a gclabs checkout (the folder with labs/ and solutions/).",
+            labs_dir.display()
+        )
+    })?;
+    let mut labs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", labs_dir.display()))?;
+        let lab_dir = entry.path();
+        if !lab_dir.join("lab.toml").is_file() {
+            continue;
+        }
+        labs.push(load(root, &lab_dir)?);
+    }
+    labs.sort_by_key(|l| l.meta.number);
+    for pair in labs.windows(2) {
+        if pair[0].meta.number == pair[1].meta.number {
+            return Err(format!(
+                "{} and {} both say `number = {}` in lab.toml; each lab needs its own number.",
+                pair[0].lab_dir.display(),
+                pair[1].lab_dir.display(),
+                pair[0].meta.number
+            ));
+        }
+    }
+    if labs.is_empty() {
+        return Err(format!(
+            "no lab found: no labs/*/lab.toml under {}",
+            root.display()
+        ));
+    }
+    Ok(labs)
+}
+
+fn load(root: &Path, lab_dir: &Path) -> Result<Lab, String> {
+    let dir_name = lab_dir
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let meta_path = lab_dir.join("lab.toml");
+    let text = fs::read_to_string(&meta_path)
+        .map_err(|e| format!("cannot read {}: {e}", meta_path.display()))?;
+    let meta: LabMeta = toml::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not valid lab metadata:\n{e}\nIf you edited it, `git diff {}` shows what changed.",
+            meta_path.display(),
+            meta_path.display()
+        )
+    })?;
+    let package = package_name(&lab_dir.join("Cargo.toml"))?;
+    let solution_dir = root.join("solutions").join(&dir_name);
+    let solution_manifest = solution_dir.join("Cargo.toml");
+    let solution_package = if solution_manifest.is_file() {
+        Some(package_name(&solution_manifest)?)
+    } else {
+        None
+    };
+    Ok(Lab {
+        dir_name,
+        lab_dir: lab_dir.to_path_buf(),
+        solution_dir,
+        package,
+        solution_package,
+        meta,
+    })
+}
+
+/// Reads `[package] name` from a Cargo.toml.
+pub fn package_name(manifest: &Path) -> Result<String, String> {
+    let text = fs::read_to_string(manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let value: toml::Table = toml::from_str(&text)
+        .map_err(|e| format!("{} is not valid TOML:\n{e}", manifest.display()))?;
+    value
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{} has no [package] name", manifest.display()))
+}
+
+/// Checks what can be checked of one lab's metadata without building anything: points, hints,
+/// unique names. Returns every problem found, one per line.
+pub fn lint(lab: &Lab) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &lab.meta.tests {
+        let mut p = String::new();
+        if !seen.insert(t.name.as_str()) {
+            let _ = write!(p, "test `{}` is listed twice", t.name);
+        } else if t.points == 0 {
+            let _ = write!(p, "test `{}` has 0 points", t.name);
+        } else if t.hints.is_empty() || t.hints.iter().any(|h| h.trim().is_empty()) {
+            let _ = write!(p, "test `{}` needs at least one non-empty hint", t.name);
+        } else if !t.section.contains('#') {
+            let _ = write!(
+                p,
+                "test `{}`: section `{}` should be `page.md#id`",
+                t.name, t.section
+            );
+        }
+        if !p.is_empty() {
+            problems.push(format!("{}: {p}", lab.lab_dir.join("lab.toml").display()));
+        }
+    }
+    if lab.meta.tests.is_empty() {
+        problems.push(format!(
+            "{}: no [[test]] entries",
+            lab.lab_dir.join("lab.toml").display()
+        ));
+    }
+    problems
+}

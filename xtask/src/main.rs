@@ -1,0 +1,114 @@
+//! The gclabs course tool, reached as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+//!
+//! One module per command: `grade` (with `build`, `sandbox` and `report`), `check`, `book`,
+//! `stubs`; `labs` reads the lab metadata they share.
+
+mod book;
+mod build;
+mod check;
+mod grade;
+mod labs;
+mod report;
+mod sandbox;
+mod stubs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// gclabs: learn how CPython manages memory by rebuilding it in Rust.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about, long_about = None)]
+struct Cli {
+    /// The gclabs checkout to work on (default: the one this tool belongs to). An instructor can
+    /// point it at a learner's checkout.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Grade your labs: build each lab, run each graded test in its own process, show points and
+    /// the next step.
+    Grade {
+        /// Grade only this lab (by number; repeat for several).
+        #[arg(long = "lab", value_name = "N")]
+        labs: Vec<u32>,
+        /// Run only the graded test with this name.
+        #[arg(long, value_name = "NAME")]
+        test: Option<String>,
+        /// Grade the reference solutions instead of your work (they must score 100%).
+        #[arg(long)]
+        solutions: bool,
+        /// Print one JSON object per test, one per line, instead of the report.
+        #[arg(long)]
+        json: bool,
+        /// Show the output of every failing test, not only the next one's.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Check the course's own contract (for maintainers): stubs fail, solutions pass, metadata,
+    /// stubs, solutions and book agree, fmt and clippy are clean.
+    Check,
+    /// Build the book into book/build (needs mdBook 0.5).
+    Book,
+    /// Regenerate the stubs in labs/*/src from the solutions (for maintainers). Files that change
+    /// are backed up under target/gclabs-backups first.
+    Stubs {
+        /// Only this lab (by number).
+        #[arg(long = "lab", value_name = "N")]
+        labs: Vec<u32>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = match cli.root.unwrap_or_else(default_root).canonicalize() {
+        Ok(root) => root,
+        Err(e) => {
+            eprintln!("error: the folder given with --root cannot be used: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Grade {
+            labs,
+            test,
+            solutions,
+            json,
+            verbose,
+        } => grade::run(&grade::Options {
+            root,
+            labs,
+            test,
+            side: if solutions {
+                grade::Side::Solutions
+            } else {
+                grade::Side::Labs
+            },
+            json,
+            verbose,
+        }),
+        Command::Check => check::run(&root),
+        Command::Book => book::build(&root),
+        Command::Stubs { labs } => grade::select(&root, &labs)
+            .and_then(|selected| stubs::write(&root, &selected))
+            .map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace this tool was built in: the parent of `xtask/`.
+fn default_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}

@@ -1,0 +1,288 @@
+//! What the grader prints: a report for people, or JSON lines for machines.
+
+use std::io::IsTerminal;
+
+use serde::Serialize;
+
+use crate::grade::{LabResult, Options, Side, TestResult};
+use crate::sandbox::Outcome;
+
+/// How many lines of a failing test's output the next step shows.
+const DETAIL_LINES: usize = 40;
+
+/// ANSI styling, switched off when stdout is not a terminal or `NO_COLOR` is set.
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn new() -> Self {
+        Style {
+            on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+}
+
+/// The report for people: per lab, per test, the total, and the next step.
+pub fn human(results: &[LabResult], options: &Options) {
+    let s = Style::new();
+    let what = match options.side {
+        Side::Labs => "your work in labs/",
+        Side::Solutions => "the reference solutions in solutions/",
+    };
+    println!();
+    println!("{}", s.bold(&format!("gclabs grader: {what}")));
+    let width = results
+        .iter()
+        .flat_map(|r| r.tests.iter().map(|t| t.meta.name.len()))
+        .max()
+        .unwrap_or(20)
+        .min(56);
+    for lab in results {
+        println!();
+        let score = format!("{:>3} / {:<3}", lab.points(), lab.max_points());
+        let title = format!("{} · {}", lab.lab.label(), lab.lab.meta.title);
+        println!(
+            "{}  {}",
+            s.bold(&format!("{title:<width$}", width = width + 11)),
+            s.bold(&score)
+        );
+        if let Some(e) = &lab.build_error {
+            println!("  {} {}", s.red("does not compile:"), e.summary);
+            for line in e.detail.lines().take(DETAIL_LINES) {
+                println!("    {line}");
+            }
+            println!(
+                "  {}",
+                s.dim(&format!(
+                    "every test of this lab scores 0 until it compiles ({})",
+                    plural(lab.tests.len(), "test")
+                ))
+            );
+            continue;
+        }
+        for t in &lab.tests {
+            let (mark, reason) = match &t.run.outcome {
+                Outcome::Passed => (s.green("✓"), String::new()),
+                Outcome::NotStarted { .. } => (s.dim("·"), s.dim(&t.run.outcome.reason())),
+                _ => (s.red("✗"), t.run.outcome.reason()),
+            };
+            let points = format!("{:>2}/{:<2}", t.points(), t.meta.points);
+            let name = format!("{:<width$}", t.meta.name);
+            println!(
+                "{}",
+                format!("  {mark} {points} {name}  {}", shorten(&reason, 90)).trim_end()
+            );
+            if options.verbose
+                && !matches!(t.run.outcome, Outcome::Passed | Outcome::NotStarted { .. })
+            {
+                print_detail(t, "      ", &s);
+            }
+        }
+    }
+    let points: u32 = results.iter().map(LabResult::points).sum();
+    let max: u32 = results.iter().map(LabResult::max_points).sum();
+    let passed = results
+        .iter()
+        .flat_map(|r| &r.tests)
+        .filter(|t| t.run.outcome == Outcome::Passed)
+        .count();
+    let total = results.iter().map(|r| r.tests.len()).sum::<usize>();
+    let percent = if max == 0 { 100 } else { points * 100 / max };
+    println!();
+    println!(
+        "{}",
+        s.bold(&format!(
+            "Total: {points} / {max} points ({percent}%), {passed} of {total} tests pass"
+        ))
+    );
+    next_step(results, options, &s);
+}
+
+fn next_step(results: &[LabResult], options: &Options, s: &Style) {
+    let first = results
+        .iter()
+        .flat_map(|r| r.tests.iter().map(move |t| (r, t)))
+        .find(|(_, t)| t.run.outcome != Outcome::Passed);
+    println!();
+    let Some((lab, t)) = first else {
+        match options.side {
+            Side::Labs => {
+                println!("Every selected test passes. Well done: on to the next lab's chapter.")
+            }
+            Side::Solutions => println!("The reference solutions pass every graded test."),
+        }
+        return;
+    };
+    if let Some(e) = &lab.build_error {
+        println!(
+            "{}",
+            s.bold(&format!("Next step: make {} compile", lab.lab.label()))
+        );
+        println!("  The first error is at {}.", e.summary);
+        println!(
+            "  Fix it and run `cargo xtask grade --lab {}` again.",
+            lab.lab.meta.number
+        );
+        return;
+    }
+    println!(
+        "{}",
+        s.bold(&format!(
+            "Next step: {}, test `{}` ({} points)",
+            lab.lab.label(),
+            t.meta.name,
+            t.meta.points
+        ))
+    );
+    println!("  {}", t.run.outcome.reason());
+    if !matches!(t.run.outcome, Outcome::NotStarted { .. } | Outcome::Missing) {
+        print_detail(t, "  │ ", s);
+    }
+    if let Some(hint) = t.meta.hints.first() {
+        println!("  Hint: {hint}");
+    }
+    if t.meta.hints.len() > 1 {
+        println!(
+            "  {}",
+            s.dim(&format!(
+                "({} more hints for this test in labs/{}/lab.toml)",
+                t.meta.hints.len() - 1,
+                lab.lab.dir_name
+            ))
+        );
+    }
+    let (page, anchor) = t
+        .meta
+        .section
+        .split_once('#')
+        .unwrap_or((&t.meta.section, ""));
+    let html = page.trim_end_matches(".md");
+    println!("  Read: book/src/{page}, section #{anchor}");
+    println!(
+        "        (or the built book: `cargo xtask book`, then open book/build/{html}.html#{anchor})"
+    );
+    println!(
+        "  Run only this test: cargo xtask grade --lab {} --test {}",
+        lab.lab.meta.number, t.meta.name
+    );
+}
+
+fn print_detail(t: &TestResult, prefix: &str, s: &Style) {
+    let text = match &t.run.outcome {
+        Outcome::Failed { message, .. } if !message.trim().is_empty() => message.clone(),
+        _ => t.run.output.clone(),
+    };
+    // pretty_assertions colours its diffs; keep the colours only where they can be seen.
+    let text = if s.on { text } else { strip_ansi(&text) };
+    let lines: Vec<&str> = text.lines().collect();
+    for line in lines.iter().take(DETAIL_LINES) {
+        println!("{prefix}{line}");
+    }
+    if lines.len() > DETAIL_LINES {
+        println!("{prefix}[... {} more lines]", lines.len() - DETAIL_LINES);
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max - 1).collect();
+    format!("{cut}…")
+}
+
+/// One JSON object per line and per test: the machine-readable report.
+#[derive(Serialize)]
+struct JsonResult<'a> {
+    lab: u32,
+    lab_title: &'a str,
+    test: &'a str,
+    status: &'static str,
+    points: u32,
+    max_points: u32,
+    reason: String,
+    section: &'a str,
+    hint: Option<&'a str>,
+    duration_ms: u128,
+    output: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compile_error: Option<&'a str>,
+}
+
+/// Prints one JSON line per test.
+pub fn json(results: &[LabResult]) {
+    for lab in results {
+        for t in &lab.tests {
+            let output = match &t.run.outcome {
+                Outcome::Failed { message, .. } if t.run.output.is_empty() => message.clone(),
+                _ => t.run.output.clone(),
+            };
+            let line = JsonResult {
+                lab: lab.lab.meta.number,
+                lab_title: &lab.lab.meta.title,
+                test: &t.meta.name,
+                status: t.run.outcome.status(),
+                points: t.points(),
+                max_points: t.meta.points,
+                reason: strip_ansi(&t.run.outcome.reason()),
+                section: &t.meta.section,
+                hint: t.meta.hints.first().map(String::as_str),
+                duration_ms: t.run.duration.as_millis(),
+                output: strip_ansi(&output),
+                compile_error: lab.build_error.as_ref().map(|e| e.detail.as_str()),
+            };
+            match serde_json::to_string(&line) {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("could not write the result of {} as JSON: {e}", t.meta.name),
+            }
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Removes ANSI escape sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,402 @@
+//! Running one graded test in its own process, under limits, and saying what happened.
+//!
+//! A learner's code can panic, abort, corrupt memory, recurse forever, loop forever, allocate
+//! without bound, flood the terminal or call `process::exit(0)`. Each of these must end as that
+//! one test's failure, with a reason a learner can act on, and never as a pass, a hung grader or a
+//! crashed grader. So every test runs in a fresh process, in its own process group (so that
+//! anything it spawns is killed with it), with limits on time, address space, output and core
+//! dumps, and the outcome is read from its exit status and output, in that order of trust.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::labs::Limits;
+
+/// How much output a test may write before it is stopped (`RLIMIT_FSIZE`): far more than any
+/// honest test prints, far less than a runaway print loop would.
+pub const OUTPUT_LIMIT_BYTES: u64 = 64 << 20;
+/// How much of a test's output is kept for the report: the head and the tail, this much each.
+const KEEP_BYTES: usize = 8 << 10;
+
+/// What happened to one graded test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The test ran to completion and passed.
+    Passed,
+    /// The code reached a `todo!()`: the task is not started yet.
+    NotStarted {
+        /// Where the `todo!()` is, as `file:line`, when the panic message says.
+        at: Option<String>,
+    },
+    /// A panic: a failed assertion or an explicit `panic!`/`unwrap`.
+    Failed {
+        /// The panic message (a pretty_assertions diff for a failed comparison).
+        message: String,
+        /// Where it panicked, as `file:line:col`.
+        at: Option<String>,
+    },
+    /// Killed after the time limit.
+    TimedOut {
+        /// The limit that was exceeded.
+        secs: u64,
+    },
+    /// The stack overflowed (unbounded recursion).
+    StackOverflow,
+    /// An allocation failed under the memory cap.
+    OutOfMemory {
+        /// The cap.
+        mib: u64,
+    },
+    /// The test printed more than [`OUTPUT_LIMIT_BYTES`].
+    OutputLimit,
+    /// Killed by a signal: a segfault, an abort, ...
+    Crashed {
+        /// The signal's number.
+        signal: i32,
+    },
+    /// The process ended before the test finished, with this exit code (`process::exit`).
+    ExitedEarly {
+        /// The exit code.
+        code: i32,
+    },
+    /// The test binary has no test of that name (was it renamed or deleted?).
+    Missing,
+    /// The lab did not compile, so the test could not run.
+    NotCompiled,
+}
+
+impl Outcome {
+    /// A stable name for machine-readable output.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::NotStarted { .. } => "not_started",
+            Outcome::Failed { .. } => "failed",
+            Outcome::TimedOut { .. } => "timed_out",
+            Outcome::StackOverflow => "stack_overflow",
+            Outcome::OutOfMemory { .. } => "out_of_memory",
+            Outcome::OutputLimit => "output_limit",
+            Outcome::Crashed { .. } => "crashed",
+            Outcome::ExitedEarly { .. } => "exited_early",
+            Outcome::Missing => "missing",
+            Outcome::NotCompiled => "not_compiled",
+        }
+    }
+
+    /// One line saying what happened, in words a learner can act on.
+    pub fn reason(&self) -> String {
+        match self {
+            Outcome::Passed => "passed".into(),
+            Outcome::NotStarted { at: Some(at) } => format!("not started: todo!() at {at}"),
+            Outcome::NotStarted { at: None } => "not started: reached a todo!()".into(),
+            Outcome::Failed { message, at } => {
+                let first = message
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("panicked");
+                match at {
+                    Some(at) => format!("failed at {at}: {first}"),
+                    None => format!("failed: {first}"),
+                }
+            }
+            Outcome::TimedOut { secs } => {
+                format!("timed out after {secs} s: an endless loop, or far too slow")
+            }
+            Outcome::StackOverflow => {
+                "stack overflow: unbounded recursion (or recursion as deep as the data)".into()
+            }
+            Outcome::OutOfMemory { mib } => {
+                format!("ran out of memory: allocated more than the {mib} MiB cap")
+            }
+            Outcome::OutputLimit => format!(
+                "printed more than {} MiB of output and was stopped",
+                OUTPUT_LIMIT_BYTES >> 20
+            ),
+            Outcome::Crashed { signal } => match *signal {
+                libc::SIGSEGV | libc::SIGBUS => format!(
+                    "crashed ({}): invalid memory access, usually an `unsafe` block \
+                     using a dangling or freed pointer",
+                    signal_name(*signal)
+                ),
+                libc::SIGABRT => "aborted (SIGABRT): a panic while panicking (often in Drop), \
+                                  or `std::process::abort`"
+                    .into(),
+                libc::SIGILL => "crashed (SIGILL): an illegal instruction, often \
+                                 `unreachable_unchecked` reached or a failed safety check"
+                    .into(),
+                s => format!("killed by signal {} ({s})", signal_name(s)),
+            },
+            Outcome::ExitedEarly { code } => format!(
+                "the test process exited with code {code} before the test finished: \
+                 something called `std::process::exit`"
+            ),
+            Outcome::Missing => "not found in the test binary: was it renamed, deleted or \
+                                 put behind #[cfg]/#[ignore]?"
+                .into(),
+            Outcome::NotCompiled => "not run: the lab does not compile".into(),
+        }
+    }
+}
+
+/// The result of running one test: what happened, its output (head and tail), and how long.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// What happened.
+    pub outcome: Outcome,
+    /// Everything the test printed, cut to its head and tail when long.
+    pub output: String,
+    /// Wall-clock time.
+    pub duration: Duration,
+}
+
+/// Runs test `name` of the libtest binary `exe`, alone, under `limits`.
+pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
+    let started = Instant::now();
+    let log = match tempfile() {
+        Ok(f) => f,
+        Err(e) => return internal(format!("could not create a temporary file: {e}"), started),
+    };
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "--exact",
+        name,
+        "--test-threads=1",
+        "--nocapture",
+        "--color=never",
+    ])
+    .current_dir(cwd)
+    .env("RUST_BACKTRACE", "0")
+    .stdin(Stdio::null())
+    .process_group(0);
+    let (Ok(out), Ok(err)) = (log.try_clone(), log.try_clone()) else {
+        return internal("could not share the output file".into(), started);
+    };
+    cmd.stdout(out).stderr(err);
+    let memory = limits.memory_mib << 20;
+    // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
+    // functions may be called; it calls only `setrlimit`, which is.
+    unsafe {
+        cmd.pre_exec(move || {
+            set_limit(libc::RLIMIT_AS, memory)?;
+            set_limit(libc::RLIMIT_FSIZE, OUTPUT_LIMIT_BYTES)?;
+            set_limit(libc::RLIMIT_CORE, 0)?;
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return internal(format!("could not start {}: {e}", exe.display()), started);
+        }
+    };
+    let deadline = started + Duration::from_secs(limits.timeout_secs);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => break None,
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return internal(format!("could not wait for the test: {e}"), started),
+        }
+    };
+    // Kill the whole group: on a timeout the test itself, and in every case anything it spawned
+    // and left behind.
+    kill_group(child.id());
+    let status = match status {
+        Some(s) => s,
+        None => {
+            let _ = child.wait();
+            let duration = started.elapsed();
+            return Run {
+                outcome: Outcome::TimedOut {
+                    secs: limits.timeout_secs,
+                },
+                output: read_log(log),
+                duration,
+            };
+        }
+    };
+    let duration = started.elapsed();
+    let output = read_log(log);
+    Run {
+        outcome: classify(status, &output, limits),
+        output,
+        duration,
+    }
+}
+
+/// Reads the outcome from the exit status and the output.
+fn classify(status: std::process::ExitStatus, output: &str, limits: Limits) -> Outcome {
+    let passed_line = output
+        .lines()
+        .any(|l| l.starts_with("test result: ok. 1 passed"));
+    let ran_nothing = output.lines().any(|l| l.trim() == "running 0 tests");
+    if output.contains("has overflowed its stack") {
+        return Outcome::StackOverflow;
+    }
+    if output.contains("memory allocation of") && output.contains("failed") {
+        return Outcome::OutOfMemory {
+            mib: limits.memory_mib,
+        };
+    }
+    let panic = find_panic(output);
+    if let Some(signal) = status.signal() {
+        if signal == libc::SIGXFSZ {
+            return Outcome::OutputLimit;
+        }
+        // A todo!() reached while unwinding from another todo!() aborts; it is still "not started".
+        if let Some(p @ Outcome::NotStarted { .. }) = panic {
+            return p;
+        }
+        return Outcome::Crashed { signal };
+    }
+    match status.code() {
+        Some(0) if passed_line => Outcome::Passed,
+        Some(0) if ran_nothing => Outcome::Missing,
+        Some(0) => Outcome::ExitedEarly { code: 0 },
+        Some(code) => match panic {
+            Some(p) => p,
+            None if ran_nothing => Outcome::Missing,
+            None => Outcome::ExitedEarly { code },
+        },
+        None => Outcome::Crashed { signal: 0 },
+    }
+}
+
+/// Finds the test thread's panic message: `thread 'NAME' panicked at FILE:LINE:COL:` followed by
+/// the message, up to libtest's `note:` line or its verdict line.
+fn find_panic(output: &str) -> Option<Outcome> {
+    let lines: Vec<&str> = output.lines().collect();
+    // `thread 'NAME' panicked at FILE:LINE:COL:`, or since Rust 1.91
+    // `thread 'NAME' (TID) panicked at FILE:LINE:COL:`.
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("thread '") && l.contains(" panicked at "))?;
+    let header = lines[start];
+    let at = header
+        .split(" panicked at ")
+        .nth(1)
+        .map(|s| s.trim_end_matches(':').to_string())
+        .filter(|s| !s.is_empty());
+    let message: Vec<&str> = lines[start + 1..]
+        .iter()
+        .take_while(|l| {
+            !l.starts_with("note: run with `RUST_BACKTRACE")
+                && !l.starts_with("stack backtrace:")
+                && !l.starts_with("test ")
+                && !l.starts_with("thread '")
+        })
+        .copied()
+        .collect();
+    let message = message.join("\n");
+    if message.starts_with("not yet implemented") {
+        let at = at.map(|a| a.rsplitn(2, ':').nth(1).unwrap_or(&a).to_string());
+        return Some(Outcome::NotStarted { at });
+    }
+    Some(Outcome::Failed { message, at })
+}
+
+fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
+    // SAFETY: `limit` is a valid, initialised rlimit that outlives the call.
+    if unsafe { libc::setrlimit(resource, &limit) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn kill_group(pid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill has no memory-safety preconditions; a negative pid names the process group
+    // the child leads (it was started with `process_group(0)`), and ESRCH is harmless.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+fn tempfile() -> std::io::Result<File> {
+    let dir = std::env::temp_dir();
+    for attempt in 0..100u32 {
+        let path = dir.join(format!(
+            "gclabs-test-{}-{attempt}-{}.log",
+            std::process::id(),
+            nanos()
+        ));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                // Unlinked at once: the open handles keep it readable, and nothing is left behind.
+                let _ = std::fs::remove_file(&path);
+                return Ok(f);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary file name"))
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// Reads the log's head and tail; a long middle is replaced by a note of how much was cut.
+fn read_log(mut log: File) -> String {
+    let len = log.seek(SeekFrom::End(0)).unwrap_or(0) as usize;
+    let mut read_at = |offset: usize, n: usize| {
+        let mut buf = vec![0; n];
+        let _ = log.seek(SeekFrom::Start(offset as u64));
+        let got = log.read(&mut buf).unwrap_or(0);
+        buf.truncate(got);
+        String::from_utf8_lossy(&buf).into_owned()
+    };
+    if len <= 2 * KEEP_BYTES {
+        return read_at(0, len);
+    }
+    let head = read_at(0, KEEP_BYTES);
+    let tail = read_at(len - KEEP_BYTES, KEEP_BYTES);
+    format!(
+        "{head}\n[... {} bytes of output cut ...]\n{tail}",
+        len - 2 * KEEP_BYTES
+    )
+}
+
+fn internal(message: String, started: Instant) -> Run {
+    Run {
+        outcome: Outcome::Failed {
+            message: format!("the grader could not run this test: {message}"),
+            at: None,
+        },
+        output: String::new(),
+        duration: started.elapsed(),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXFSZ => "SIGXFSZ",
+        _ => "a signal",
+    }
+}
