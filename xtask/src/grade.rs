@@ -127,15 +127,14 @@ pub fn grade(
     only_test: Option<&str>,
     progress: bool,
 ) -> Result<Vec<LabResult>, String> {
-    if let Some(name) = only_test {
-        if !labs
+    if let Some(name) = only_test
+        && !labs
             .iter()
             .any(|l| l.meta.tests.iter().any(|t| t.name == name))
-        {
-            return Err(format!(
-                "no graded test is named `{name}`. `cargo xtask grade` lists the test names."
-            ));
-        }
+    {
+        return Err(format!(
+            "no graded test is named `{name}`. `cargo xtask grade` lists the test names."
+        ));
     }
     let mut results = Vec::new();
     for lab in labs {

@@ -107,7 +107,7 @@ pub fn human(results: &[LabResult], options: &Options) {
         .filter(|t| t.run.outcome == Outcome::Passed)
         .count();
     let total = results.iter().map(|r| r.tests.len()).sum::<usize>();
-    let percent = if max == 0 { 100 } else { points * 100 / max };
+    let percent = (points * 100).checked_div(max).unwrap_or(100);
     println!();
     println!(
         "{}",
@@ -148,10 +148,10 @@ fn next_step(results: &[LabResult], options: &Options, s: &Style) {
     println!(
         "{}",
         s.bold(&format!(
-            "Next step: {}, test `{}` ({} points)",
+            "Next step: {}, test `{}` ({})",
             lab.lab.label(),
             t.meta.name,
-            t.meta.points
+            plural(t.meta.points as usize, "point")
         ))
     );
     println!("  {}", t.run.outcome.reason());
@@ -165,8 +165,8 @@ fn next_step(results: &[LabResult], options: &Options, s: &Style) {
         println!(
             "  {}",
             s.dim(&format!(
-                "({} more hints for this test in labs/{}/lab.toml)",
-                t.meta.hints.len() - 1,
+                "({} for this test in labs/{}/lab.toml)",
+                plural(t.meta.hints.len() - 1, "more hint"),
                 lab.lab.dir_name
             ))
         );

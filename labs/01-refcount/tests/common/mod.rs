@@ -3,7 +3,7 @@
 //! fails. Each test file uses a part of this module, so unused items are expected.
 #![allow(dead_code)]
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc as StdRc;
@@ -17,7 +17,11 @@ pub struct XorShift64(u64);
 impl XorShift64 {
     /// A generator seeded with `seed` (zero is replaced, as xorshift would stay at zero forever).
     pub fn new(seed: u64) -> Self {
-        XorShift64(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        XorShift64(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// The next 64 random bits.
@@ -65,7 +69,10 @@ impl DropProbe {
 
     /// A new token with payload `id`; dropping it adds one to [`DropProbe::drops`].
     pub fn token(&self, id: u32) -> Token {
-        Token { drops: StdRc::clone(&self.drops), id }
+        Token {
+            drops: StdRc::clone(&self.drops),
+            id,
+        }
     }
 
     /// How many tokens of this probe have been dropped so far.
@@ -82,16 +89,23 @@ impl Drop for Token {
 
 thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
+    static WHERE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 static HOOK: Once = Once::new();
 
-/// Runs `f`, turning a panic into `Err(message)`. The panic message is not printed: while a
-/// failing program is shrunk it may panic hundreds of times, and only the last one matters.
+/// Runs `f`, turning a panic into `Err("panicked at FILE:LINE:COL: message")`. The panic is not
+/// printed: while a failing program is shrunk it may panic hundreds of times, and only the last
+/// one matters.
 pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     HOOK.call_once(|| {
         let default = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
+            if QUIET.with(Cell::get) {
+                let place = info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                WHERE.with(|w| *w.borrow_mut() = place);
+            } else {
                 default(info);
             }
         }));
@@ -100,12 +114,16 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     QUIET.with(|q| q.set(false));
     result.map_err(|payload| {
-        if let Some(s) = payload.downcast_ref::<&str>() {
-            format!("panicked: {s}")
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
         } else if let Some(s) = payload.downcast_ref::<String>() {
-            format!("panicked: {s}")
+            s.clone()
         } else {
-            "panicked (with a non-text payload)".to_string()
+            "(a panic with a non-text payload)".to_string()
+        };
+        match WHERE.with(|w| w.borrow_mut().take()) {
+            Some(place) => format!("panicked at {place}: {message}"),
+            None => format!("panicked: {message}"),
         }
     })
 }
