@@ -1,13 +1,14 @@
 //! The gclabs course tool, reached as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
 //! One module per command: `grade` (with `build`, `sandbox` and `report`), `check`, `book`,
-//! `stubs`; `labs` reads the lab metadata they share.
+//! `miri`, `stubs`; `labs` reads the lab metadata they share.
 
 mod book;
 mod build;
 mod check;
 mod grade;
 mod labs;
+mod miri;
 mod report;
 mod sandbox;
 mod stubs;
@@ -55,6 +56,16 @@ enum Command {
     Check,
     /// Build the book into book/build (needs mdBook 0.5).
     Book,
+    /// Run a lab's graded tests under Miri, which finds undefined behaviour in `unsafe` code
+    /// (needs a nightly toolchain with the miri component).
+    Miri {
+        /// Only this lab (by number; repeat for several).
+        #[arg(long = "lab", value_name = "N")]
+        labs: Vec<u32>,
+        /// Check the reference solutions instead of your work.
+        #[arg(long)]
+        solutions: bool,
+    },
     /// Regenerate the stubs in labs/*/src from the solutions (for maintainers). Files that change
     /// are backed up under target/gclabs-backups first.
     Stubs {
@@ -94,6 +105,14 @@ fn main() -> ExitCode {
         }),
         Command::Check => check::run(&root),
         Command::Book => book::build(&root),
+        Command::Miri { labs, solutions } => grade::select(&root, &labs).and_then(|selected| {
+            let side = if solutions {
+                grade::Side::Solutions
+            } else {
+                grade::Side::Labs
+            };
+            miri::run(&root, &selected, side)
+        }),
         Command::Stubs { labs } => grade::select(&root, &labs)
             .and_then(|selected| stubs::write(&root, &selected))
             .map(|()| 0),
