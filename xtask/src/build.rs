@@ -146,6 +146,58 @@ pub fn build_tests(root: &Path, package: &str) -> Result<Built, BuildError> {
     Ok(built)
 }
 
+/// Builds example `example` of `package` in release mode and returns its executable.
+pub fn build_example(root: &Path, package: &str, example: &str) -> Result<PathBuf, BuildError> {
+    let output = Command::new(cargo())
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--message-format=json",
+            "--package",
+            package,
+            "--example",
+            example,
+        ])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| BuildError {
+            summary: format!("could not run cargo: {e}"),
+            detail: String::new(),
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut exe = None;
+    let mut first_error = None;
+    for line in stdout.lines() {
+        let Ok(msg) = serde_json::from_str::<Message>(line) else {
+            continue;
+        };
+        match msg.reason.as_str() {
+            "compiler-artifact" if msg.target.as_ref().is_some_and(|t| t.kind == ["example"]) => {
+                exe = msg.executable.or(exe);
+            }
+            "compiler-message" if first_error.is_none() => {
+                first_error = msg.message.filter(|d| d.level == "error");
+            }
+            _ => {}
+        }
+    }
+    match (output.status.success(), exe) {
+        (true, Some(exe)) => Ok(exe),
+        _ => Err(BuildError {
+            summary: first_error.as_ref().map_or_else(
+                || format!("the example `{example}` did not build"),
+                |d| d.message.clone(),
+            ),
+            detail: first_error
+                .and_then(|d| d.rendered)
+                .unwrap_or_else(|| tail(&String::from_utf8_lossy(&output.stderr), 20)),
+        }),
+    }
+}
+
 /// Asks a libtest binary for its tests (`--list --format terse`: one `name: test` line each).
 fn list_tests(exe: &Path) -> Result<Vec<String>, String> {
     let out = Command::new(exe)

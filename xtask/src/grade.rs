@@ -31,6 +31,8 @@ pub struct Options {
     pub json: bool,
     /// Show the output of every failing test, not only the next step's.
     pub verbose: bool,
+    /// Run the labs' `[measure]` programs after their tests.
+    pub measure: bool,
 }
 
 /// One graded test's result.
@@ -62,6 +64,8 @@ pub struct LabResult {
     pub build_error: Option<BuildError>,
     /// One entry per selected graded test, in metadata order.
     pub tests: Vec<TestResult>,
+    /// What the lab's `[measure]` program printed (`Err` says why it could not run), when it ran.
+    pub measurement: Option<Result<String, String>>,
 }
 
 impl LabResult {
@@ -79,13 +83,18 @@ impl LabResult {
 /// passed.
 pub fn run(options: &Options) -> Result<i32, String> {
     let labs = select(&options.root, &options.labs)?;
-    let results = grade(
+    let mut results = grade(
         &options.root,
         &labs,
         options.side,
         options.test.as_deref(),
         !options.json,
     )?;
+    if options.measure && options.test.is_none() {
+        for result in &mut results {
+            result.measurement = measure(&options.root, result, options.side, !options.json);
+        }
+    }
     if options.json {
         report::json(&results);
     } else {
@@ -211,7 +220,58 @@ pub fn grade(
             lab: lab.clone(),
             build_error,
             tests,
+            measurement: None,
         });
     }
     Ok(results)
+}
+
+/// Builds and runs a lab's `[measure]` program, if it has one and the lab compiled.
+fn measure(
+    root: &Path,
+    result: &LabResult,
+    side: Side,
+    progress: bool,
+) -> Option<Result<String, String>> {
+    let spec = result.lab.meta.measure.as_ref()?;
+    if result.build_error.is_some() {
+        return None;
+    }
+    let package = match side {
+        Side::Labs => result.lab.package.clone(),
+        Side::Solutions => result.lab.solution_package.clone()?,
+    };
+    if progress {
+        eprintln!(
+            "  measuring {} (release build of `{package}`, example `{}`) ...",
+            result.lab.label(),
+            spec.example
+        );
+    }
+    let exe = match build::build_example(root, &package, &spec.example) {
+        Ok(exe) => exe,
+        Err(e) => return Some(Err(format!("the measurement did not build: {}", e.summary))),
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(root);
+    let limits = crate::labs::Limits {
+        timeout_secs: spec.timeout_secs,
+        memory_mib: 8192,
+    };
+    Some(match sandbox::run_limited(cmd, limits) {
+        Err(e) => Err(e),
+        Ok(sandbox::Finished { status: None, .. }) => Err(format!(
+            "the measurement took longer than {} s and was stopped",
+            spec.timeout_secs
+        )),
+        Ok(sandbox::Finished {
+            status: Some(s),
+            output,
+            ..
+        }) if s.success() => Ok(output),
+        Ok(sandbox::Finished { output, .. }) => Err(format!(
+            "the measurement failed:\n{}",
+            build::tail(&output, 10)
+        )),
+    })
 }

@@ -51,6 +51,27 @@ pub struct LabMeta {
     /// The graded tests, in the order a learner should tackle them.
     #[serde(rename = "test", default)]
     pub tests: Vec<TestMeta>,
+    /// A measurement the grader runs and shows after the tests, never graded.
+    pub measure: Option<Measure>,
+}
+
+/// `[measure]` in `lab.toml`: an example program of the lab's crate, built in release mode and run
+/// after the graded tests, whose output (a small table, say) the report shows as it is. Speed
+/// depends on the machine and the moment, so it is shown, never graded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measure {
+    /// The example's name (`examples/<name>.rs`).
+    pub example: String,
+    /// What the output shows, one line for the report's heading.
+    pub title: String,
+    /// Wall-clock limit for the run (not the build).
+    #[serde(default = "default_measure_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_measure_timeout() -> u64 {
+    120
 }
 
 /// Resource limits for a graded test process.

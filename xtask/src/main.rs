@@ -50,6 +50,10 @@ enum Command {
         /// Show the output of every failing test, not only the next one's.
         #[arg(long, short)]
         verbose: bool,
+        /// Skip the measurements some labs run after their tests (lab 02's allocator speed and
+        /// memory use), which need a release build.
+        #[arg(long)]
+        no_measure: bool,
     },
     /// Check the course's own contract (for maintainers): stubs fail, solutions pass, metadata,
     /// stubs, solutions and book agree, fmt and clippy are clean.
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
             solutions,
             json,
             verbose,
+            no_measure,
         } => grade::run(&grade::Options {
             root,
             labs,
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
             },
             json,
             verbose,
+            measure: !no_measure,
         }),
         Command::Check => check::run(&root),
         Command::Book => book::build(&root),

@@ -98,6 +98,20 @@ pub fn human(results: &[LabResult], options: &Options) {
                 print_detail(t, "      ", &s);
             }
         }
+        if let (Some(m), Some(spec)) = (&lab.measurement, &lab.lab.meta.measure) {
+            println!();
+            println!(
+                "  {}",
+                s.bold(&format!("Measured, not graded: {}", spec.title))
+            );
+            let text = match m {
+                Ok(text) => text.clone(),
+                Err(why) => why.clone(),
+            };
+            for line in text.lines() {
+                println!("    {line}");
+            }
+        }
     }
     let points: u32 = results.iter().map(LabResult::points).sum();
     let max: u32 = results.iter().map(LabResult::max_points).sum();
@@ -214,6 +228,7 @@ fn shorten(text: &str, max: usize) -> String {
 /// One JSON object per line and per test: the machine-readable report.
 #[derive(Serialize)]
 struct JsonResult<'a> {
+    kind: &'static str,
     lab: u32,
     lab_title: &'a str,
     test: &'a str,
@@ -229,15 +244,43 @@ struct JsonResult<'a> {
     compile_error: Option<&'a str>,
 }
 
-/// Prints one JSON line per test.
+/// A lab's measurement, as one JSON line after its tests.
+#[derive(Serialize)]
+struct JsonMeasurement<'a> {
+    kind: &'static str,
+    lab: u32,
+    title: &'a str,
+    ok: bool,
+    output: String,
+}
+
+/// Prints one JSON line per test (`"kind": "test"`), and one per measurement
+/// (`"kind": "measurement"`) after its lab's tests.
 pub fn json(results: &[LabResult]) {
     for lab in results {
+        if let (Some(m), Some(spec)) = (&lab.measurement, &lab.lab.meta.measure) {
+            let (ok, text) = match m {
+                Ok(t) => (true, t),
+                Err(t) => (false, t),
+            };
+            let line = JsonMeasurement {
+                kind: "measurement",
+                lab: lab.lab.meta.number,
+                title: &spec.title,
+                ok,
+                output: strip_ansi(text),
+            };
+            if let Ok(text) = serde_json::to_string(&line) {
+                println!("{text}");
+            }
+        }
         for t in &lab.tests {
             let output = match &t.run.outcome {
                 Outcome::Failed { message, .. } if t.run.output.is_empty() => message.clone(),
                 _ => t.run.output.clone(),
             };
             let line = JsonResult {
+                kind: "test",
                 lab: lab.lab.meta.number,
                 lab_title: &lab.lab.meta.title,
                 test: &t.meta.name,

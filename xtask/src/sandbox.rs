@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::labs::Limits;
@@ -155,11 +155,6 @@ pub struct Run {
 
 /// Runs test `name` of the libtest binary `exe`, alone, under `limits`.
 pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
-    let started = Instant::now();
-    let log = match tempfile() {
-        Ok(f) => f,
-        Err(e) => return internal(format!("could not create a temporary file: {e}"), started),
-    };
     let mut cmd = Command::new(exe);
     cmd.args([
         "--exact",
@@ -169,13 +164,63 @@ pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
         "--color=never",
     ])
     .current_dir(cwd)
-    .env("RUST_BACKTRACE", "0")
-    .stdin(Stdio::null())
-    .process_group(0);
-    let (Ok(out), Ok(err)) = (log.try_clone(), log.try_clone()) else {
-        return internal("could not share the output file".into(), started);
-    };
-    cmd.stdout(out).stderr(err);
+    .env("RUST_BACKTRACE", "0");
+    match run_limited(cmd, limits) {
+        Err(message) => Run {
+            outcome: Outcome::Failed {
+                message: format!("the grader could not run this test: {message}"),
+                at: None,
+            },
+            output: String::new(),
+            duration: Duration::ZERO,
+        },
+        Ok(Finished {
+            status: None,
+            output,
+            duration,
+        }) => Run {
+            outcome: Outcome::TimedOut {
+                secs: limits.timeout_secs,
+            },
+            output,
+            duration,
+        },
+        Ok(Finished {
+            status: Some(status),
+            output,
+            duration,
+        }) => Run {
+            outcome: classify(status, &output, limits),
+            output,
+            duration,
+        },
+    }
+}
+
+/// How a limited process ended.
+pub struct Finished {
+    /// Its exit status, or `None` when it was killed at the time limit.
+    pub status: Option<ExitStatus>,
+    /// Its standard output and error, interleaved, cut to head and tail when long.
+    pub output: String,
+    /// Wall-clock time.
+    pub duration: Duration,
+}
+
+/// Runs `cmd` in its own process group under `limits` (time, address space, output size, no core
+/// dumps), with its output captured; kills the group at the time limit, and in any case when the
+/// process ends, so nothing it spawned outlives it.
+pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String> {
+    let started = Instant::now();
+    let log = tempfile().map_err(|e| format!("could not create a temporary file: {e}"))?;
+    let (out, err) = (
+        log.try_clone().map_err(|e| e.to_string())?,
+        log.try_clone().map_err(|e| e.to_string())?,
+    );
+    cmd.stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
     let memory = limits.memory_mib << 20;
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
     // functions may be called; it calls only `setrlimit`, which is.
@@ -187,49 +232,36 @@ pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
             Ok(())
         });
     }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            return internal(format!("could not start {}: {e}", exe.display()), started);
-        }
-    };
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start {:?}: {e}", cmd.get_program()))?;
     let deadline = started + Duration::from_secs(limits.timeout_secs);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if Instant::now() >= deadline => break None,
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return internal(format!("could not wait for the test: {e}"), started),
+            Err(e) => {
+                kill_group(child.id());
+                return Err(format!("could not wait for the process: {e}"));
+            }
         }
     };
-    // Kill the whole group: on a timeout the test itself, and in every case anything it spawned
-    // and left behind.
+    // Kill the whole group: on a timeout the process itself, and in every case anything it
+    // spawned and left behind.
     kill_group(child.id());
-    let status = match status {
-        Some(s) => s,
-        None => {
-            let _ = child.wait();
-            let duration = started.elapsed();
-            return Run {
-                outcome: Outcome::TimedOut {
-                    secs: limits.timeout_secs,
-                },
-                output: read_log(log),
-                duration,
-            };
-        }
-    };
-    let duration = started.elapsed();
-    let output = read_log(log);
-    Run {
-        outcome: classify(status, &output, limits),
-        output,
-        duration,
+    if status.is_none() {
+        let _ = child.wait();
     }
+    Ok(Finished {
+        status,
+        output: read_log(log),
+        duration: started.elapsed(),
+    })
 }
 
 /// Reads the outcome from the exit status and the output.
-fn classify(status: std::process::ExitStatus, output: &str, limits: Limits) -> Outcome {
+fn classify(status: ExitStatus, output: &str, limits: Limits) -> Outcome {
     let passed_line = output
         .lines()
         .any(|l| l.starts_with("test result: ok. 1 passed"));
@@ -389,17 +421,6 @@ fn read_log(mut log: File) -> String {
         "{head}\n[... {} bytes of output cut ...]\n{tail}",
         len - 2 * KEEP_BYTES
     )
-}
-
-fn internal(message: String, started: Instant) -> Run {
-    Run {
-        outcome: Outcome::Failed {
-            message: format!("the grader could not run this test: {message}"),
-            at: None,
-        },
-        output: String::new(),
-        duration: started.elapsed(),
-    }
 }
 
 fn signal_name(signal: i32) -> &'static str {

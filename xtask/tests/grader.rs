@@ -47,6 +47,7 @@ fn results() -> &'static BTreeMap<String, Value> {
             .map(|l| {
                 serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
             })
+            .filter(|v| v["kind"] == "test")
             .map(|v| (v["test"].as_str().unwrap().to_string(), v))
             .collect()
     })
@@ -204,5 +205,42 @@ fn an_unknown_lab_number_is_a_clear_error() {
     assert!(
         err.contains("there is no lab 9. The labs are: 1 (Passing)"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_measurement_is_shown_after_the_tests_and_not_graded() {
+    let out = grade(&["--lab", "1"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Measured, not graded: the answer, measured"),
+        "{text}"
+    );
+    assert!(text.contains("answer     42"), "{text}");
+    assert!(text.contains("Total: 4 / 4 points"), "{text}");
+
+    let json = grade(&["--lab", "1", "--json"]);
+    let lines: Vec<Value> = String::from_utf8(json.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let measurement = lines
+        .iter()
+        .find(|v| v["kind"] == "measurement")
+        .expect("a measurement line");
+    assert_eq!(measurement["ok"], true);
+    assert!(
+        measurement["output"]
+            .as_str()
+            .unwrap()
+            .contains("answer     42")
+    );
+
+    let skipped = grade(&["--lab", "1", "--no-measure"]);
+    assert!(
+        !String::from_utf8(skipped.stdout)
+            .unwrap()
+            .contains("Measured")
     );
 }
