@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use crate::labs::Lab;
 
 const BEGIN: &str = "// BEGIN SOLUTION";
+/// The stub's `// TODO:` text is wrapped to this many columns, as rustfmt wraps code.
+const TODO_WIDTH: usize = 100;
 const END: &str = "// END SOLUTION";
 
 /// Turns one solution file into its stub. `name` is used in error messages.
@@ -43,7 +45,14 @@ pub fn generate(solution: &str, name: &str) -> Result<String, String> {
                 ));
             }
             let indent = &line[..line.len() - line.trim_start().len()];
-            out.push_str(&format!("{indent}// TODO: {task}\n{indent}todo!()\n"));
+            for (k, text) in wrap(task, TODO_WIDTH.saturating_sub(indent.len() + 9))
+                .iter()
+                .enumerate()
+            {
+                let lead = if k == 0 { "// TODO: " } else { "//       " };
+                out.push_str(&format!("{indent}{lead}{text}\n"));
+            }
+            out.push_str(&format!("{indent}todo!()\n"));
             open = Some(n);
         } else if trimmed == END {
             if open.take().is_none() {
@@ -59,6 +68,22 @@ pub fn generate(solution: &str, name: &str) -> Result<String, String> {
         )),
         None => Ok(out),
     }
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (a longer word gets a line
+/// of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(last) if last.chars().count() + 1 + word.chars().count() <= width.max(20) => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 /// Every stub file of a lab, as generated from its solution: (path under `labs/NN/src`, text).
@@ -169,6 +194,20 @@ mod tests {
             stub,
             "fn f() -> u32 {\n    // TODO: return one.\n    todo!()\n}\n"
         );
+    }
+
+    #[test]
+    fn a_long_task_is_wrapped_to_the_line_width() {
+        let task = "word ".repeat(40);
+        let solution = format!("    // BEGIN SOLUTION: {task}\n    1\n    // END SOLUTION\n");
+        let stub = generate(&solution, "w.rs").unwrap();
+        let lines: Vec<&str> = stub.lines().collect();
+        assert!(lines.len() > 3, "{stub}");
+        assert!(lines.iter().all(|l| l.len() <= 100), "{stub}");
+        assert!(
+            lines[0].starts_with("    // TODO: word") && lines[1].starts_with("    //       word")
+        );
+        assert_eq!(*lines.last().unwrap(), "    todo!()");
     }
 
     #[test]

@@ -171,7 +171,8 @@ impl<T> Rc<T> {
     /// Puts `value` in a new box, with a strong count of 1 (this `Rc`) and a weak count of 0.
     pub fn new(value: T) -> Rc<T> {
         // ANCHOR_END: sig_new
-        // TODO: put `value` in a new `RcBox` with strong 1 and weak 0; return an `Rc` pointing to it
+        // TODO: put `value` in a new `RcBox` with strong 1 and weak 0; return an `Rc` pointing to
+        //       it
         todo!()
     }
 
@@ -210,7 +211,8 @@ impl<T> Rc<T> {
     /// otherwise gives `this` back unchanged.
     pub fn try_unwrap(this: Rc<T>) -> Result<T, Rc<T>> {
         // ANCHOR_END: sig_try_unwrap
-        // TODO: if strong is 1: set it to 0, take the value, free the box if weak is 0; else `Err(this)`
+        // TODO: if strong is 1: set it to 0, take the value, free the box if weak is 0; else
+        //       `Err(this)`
         todo!()
     }
 
@@ -305,7 +307,8 @@ impl<T> Default for Weak<T> {
 impl<T> Clone for Weak<T> {
     /// Another `Weak` to the same box: one more weak count.
     fn clone(&self) -> Weak<T> {
-        // TODO: add one to the weak count (if there is a box); return a `Weak` with the same pointer
+        // TODO: add one to the weak count (if there is a box); return a `Weak` with the same
+        //       pointer
         todo!()
     }
 }

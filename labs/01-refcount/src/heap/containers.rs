@@ -22,7 +22,8 @@ impl<H: HeapHooks> Heap<H> {
     /// If `list` is not a list, or either object was already destroyed.
     pub fn list_append(&mut self, list: ObjId, item: ObjId) {
         // ANCHOR_END: sig_list_append
-        // TODO: incref the item, then push it onto the list's items (`self.list_items_mut(list, "append")`)
+        // TODO: incref the item, then push it onto the list's items (`self.list_items_mut(list,
+        //       "append")`)
         todo!()
     }
 
@@ -38,7 +39,9 @@ impl<H: HeapHooks> Heap<H> {
             index < len,
             "IndexError: list assignment index out of range"
         );
-        // TODO: incref the new item first, swap it into the list (`std::mem::replace` on `self.list_items_mut(list, "__setitem__")[index]`), then decref the old item (the same order as `bind`, for the same reason)
+        // TODO: incref the new item first, swap it into the list (`std::mem::replace` on
+        //       `self.list_items_mut(list, "__setitem__")[index]`), then decref the old item (the
+        //       same order as `bind`, for the same reason)
         todo!()
     }
 
@@ -49,7 +52,9 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// With `IndexError` if the list is empty; if `list` is not a list.
     pub fn list_pop(&mut self, list: ObjId) -> ObjId {
-        // TODO: pop the last item off `self.list_items_mut(list, "pop")` (panic with "IndexError: pop from empty list" if there is none) and return it: the reference moves from the list to the caller, so no count changes
+        // TODO: pop the last item off `self.list_items_mut(list, "pop")` (panic with "IndexError:
+        //       pop from empty list" if there is none) and return it: the reference moves from the
+        //       list to the caller, so no count changes
         todo!()
     }
 
@@ -92,7 +97,9 @@ impl<H: HeapHooks> Heap<H> {
     /// `dict` is not a dict.
     pub fn dict_set(&mut self, dict: ObjId, key: ObjId, value: ObjId) {
         let found = self.dict_find(dict, key, "__setitem__");
-        // TODO: if `found` is the index of an entry, incref the value, swap it in for the entry's old value and decref the old value; otherwise incref both the key and the value and push the new entry onto `self.dict_entries_mut(dict, "__setitem__")`
+        // TODO: if `found` is the index of an entry, incref the value, swap it in for the entry's
+        //       old value and decref the old value; otherwise incref both the key and the value and
+        //       push the new entry onto `self.dict_entries_mut(dict, "__setitem__")`
         todo!()
     }
 
@@ -118,7 +125,9 @@ impl<H: HeapHooks> Heap<H> {
     /// if `dict` is not a dict.
     pub fn dict_del(&mut self, dict: ObjId, key: ObjId) {
         let found = self.dict_find(dict, key, "__delitem__");
-        // TODO: panic with "KeyError: " and the key (`self.repr(key)`) if `found` is None; otherwise remove the entry with `Vec::remove` (it keeps the others in order, as a dict must), then decref its key and then its value
+        // TODO: panic with "KeyError: " and the key (`self.repr(key)`) if `found` is None;
+        //       otherwise remove the entry with `Vec::remove` (it keeps the others in order, as a
+        //       dict must), then decref its key and then its value
         todo!()
     }
 
@@ -128,7 +137,8 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If `obj` is not an instance.
     pub fn set_attr(&mut self, obj: ObjId, attr: &str, value: ObjId) {
-        // TODO: incref the value; then, in `self.attrs_mut(obj)`, either swap it in for the old value of `attr` and decref that old value, or push a new `(attr, value)` pair
+        // TODO: incref the value; then, in `self.attrs_mut(obj)`, either swap it in for the old
+        //       value of `attr` and decref that old value, or push a new `(attr, value)` pair
         todo!()
     }
 

@@ -65,7 +65,9 @@ impl<H: HeapHooks> Heap<H> {
     /// If `id` was already destroyed.
     pub fn clear(&mut self, id: ObjId) {
         // ANCHOR_END: sig_clear
-        // TODO: first detach everything the object holds (`self.object_mut(id).kind.take_references()` empties it), and only then decref each reference, in the order you got them
+        // TODO: first detach everything the object holds
+        //       (`self.object_mut(id).kind.take_references()` empties it), and only then decref
+        //       each reference, in the order you got them
         todo!()
     }
 }

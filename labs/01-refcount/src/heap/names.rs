@@ -21,7 +21,8 @@ impl<H: HeapHooks> Heap<H> {
     /// If `id` was already destroyed.
     pub fn bind(&mut self, name: &str, id: ObjId) {
         // ANCHOR_END: sig_bind
-        // TODO: incref `id` first, then store it in `self.names` (`insert` returns the object the name had before, if any), then decref that old object
+        // TODO: incref `id` first, then store it in `self.names` (`insert` returns the object the
+        //       name had before, if any), then decref that old object
         todo!()
     }
 
@@ -31,7 +32,8 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// With `NameError` if `name` is not bound.
     pub fn unbind(&mut self, name: &str) {
-        // TODO: remove the name from `self.names` (panic with "NameError: name 'x' is not defined" if it is not there), then decref the object it named
+        // TODO: remove the name from `self.names` (panic with "NameError: name 'x' is not defined"
+        //       if it is not there), then decref the object it named
         todo!()
     }
 
@@ -86,7 +88,9 @@ impl<H: HeapHooks> Heap<H> {
     /// If an argument was already destroyed, or if `body` panics.
     pub fn call<R>(&mut self, args: &[ObjId], body: impl FnOnce(&mut Self, &[ObjId]) -> R) -> R {
         // ANCHOR_END: sig_call
-        // TODO: incref each argument and record the frame (`self.push_frame(args)`); run `body(self, args)`; then take the frame back (`self.pop_frame()`), decref each of its arguments, and return the body's result
+        // TODO: incref each argument and record the frame (`self.push_frame(args)`); run
+        //       `body(self, args)`; then take the frame back (`self.pop_frame()`), decref each of
+        //       its arguments, and return the body's result
         todo!()
     }
 }

@@ -44,7 +44,8 @@ impl<H: HeapHooks> Heap<H> {
     /// If the object was already destroyed.
     pub fn incref(&mut self, id: ObjId) {
         // ANCHOR_END: sig_incref
-        // TODO: add one to the object's count (`self.object_mut(id)` finds the object, and panics for you if it was destroyed)
+        // TODO: add one to the object's count (`self.object_mut(id)` finds the object, and panics
+        //       for you if it was destroyed)
         todo!()
     }
 
@@ -57,7 +58,8 @@ impl<H: HeapHooks> Heap<H> {
     /// If the object was already destroyed: a decref too many.
     pub fn decref(&mut self, id: ObjId) {
         // ANCHOR_END: sig_decref
-        // TODO: take one away from the object's count; if it reached zero, destroy the object with `self.dealloc(id)`
+        // TODO: take one away from the object's count; if it reached zero, destroy the object with
+        //       `self.dealloc(id)`
         todo!()
     }
 
@@ -73,7 +75,11 @@ impl<H: HeapHooks> Heap<H> {
     /// destroys, then its second reference, and so on.
     fn dealloc(&mut self, id: ObjId) {
         // ANCHOR_END: sig_dealloc
-        // TODO: keep a stack of "references still to release", one entry per object being destroyed (start with `self.release_slot(id).take_references()`); take the next reference from the top entry, decrement its count directly (calling `decref` here would recurse) and, if it reached zero, release that object's slot and push its references; pop an entry once it is empty
+        // TODO: keep a stack of "references still to release", one entry per object being destroyed
+        //       (start with `self.release_slot(id).take_references()`); take the next reference
+        //       from the top entry, decrement its count directly (calling `decref` here would
+        //       recurse) and, if it reached zero, release that object's slot and push its
+        //       references; pop an entry once it is empty
         todo!()
     }
 
