@@ -12,6 +12,7 @@ mod miri;
 mod report;
 mod sandbox;
 mod stubs;
+mod text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

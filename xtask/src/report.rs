@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::grade::{LabResult, Options, Side, TestResult};
 use crate::sandbox::Outcome;
+use crate::text::wrap;
 
 /// How many lines of a failing test's output the next step shows.
 const DETAIL_LINES: usize = 40;
@@ -173,7 +174,9 @@ fn next_step(results: &[LabResult], options: &Options, s: &Style) {
         print_detail(t, "  │ ", s);
     }
     if let Some(hint) = t.meta.hints.first() {
-        println!("  Hint: {hint}");
+        for (i, line) in wrap(hint, 92).iter().enumerate() {
+            println!("  {}{line}", if i == 0 { "Hint: " } else { "      " });
+        }
     }
     if t.meta.hints.len() > 1 {
         println!(

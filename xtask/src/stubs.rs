@@ -19,6 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::labs::Lab;
+use crate::text::wrap;
 
 const BEGIN: &str = "// BEGIN SOLUTION";
 /// The stub's `// TODO:` text is wrapped to this many columns, as rustfmt wraps code.
@@ -68,22 +69,6 @@ pub fn generate(solution: &str, name: &str) -> Result<String, String> {
         )),
         None => Ok(out),
     }
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces (a longer word gets a line
-/// of its own).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for word in text.split_whitespace() {
-        match lines.last_mut() {
-            Some(last) if last.chars().count() + 1 + word.chars().count() <= width.max(20) => {
-                last.push(' ');
-                last.push_str(word);
-            }
-            _ => lines.push(word.to_string()),
-        }
-    }
-    lines
 }
 
 /// Every stub file of a lab, as generated from its solution: (path under `labs/NN/src`, text).
