@@ -110,7 +110,7 @@ pub fn human(results: &[LabResult], options: &Options) {
                 Err(why) => why.clone(),
             };
             for line in text.lines() {
-                println!("    {line}");
+                println!("{}", format!("    {line}").trim_end());
             }
         }
     }

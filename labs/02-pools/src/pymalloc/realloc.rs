@@ -1,0 +1,46 @@
+//! Resizing: `pymalloc_realloc`, which keeps a block in place when the new size still fits
+//! and not too much would be wasted, and otherwise moves it.
+//!
+//! A pymalloc block cannot grow in place: its neighbours in the pool are blocks of the same
+//! size, and the next size class lives in other pools. So a block stays put only when the new
+//! size fits in its class; growing past it always moves the block (to a bigger class, or to
+//! the system allocator past 512 bytes).
+//!
+//! Shrinking is a trade-off. Moving costs a malloc, a copy and a free; staying wastes the
+//! difference for as long as the block lives. CPython's compromise: **copy on shrink only if
+//! at least 25% of the block can be shaved off**. A 64-byte block asked to hold 49 bytes stays
+//! (`4 * 49 = 196 > 3 * 64 = 192`); asked to hold 48 it moves to a 48-byte block.
+
+use std::ptr::NonNull;
+
+use super::PyMalloc;
+// What the task of this file needs (unused until it is written).
+#[allow(unused_imports)]
+use super::{
+    pool::{header, pool_of},
+    size_class::block_size,
+};
+
+impl PyMalloc {
+    // ANCHOR: sig_realloc
+    /// Resizes the pymalloc block `p` to hold `nbytes` bytes (CPython's `pymalloc_realloc`).
+    /// Returns `p` itself when `nbytes` fits in its block and more than three quarters of the
+    /// block would be used (`4 * nbytes > 3 * block size`). Otherwise it allocates a new block
+    /// with [`malloc`](PyMalloc::malloc) (from pymalloc or, past 512 bytes or for 0, from the
+    /// system), copies `min(block size, nbytes)` bytes, frees `p` and returns the new block.
+    /// Returns `None`, leaving `p` as it was, if the new block cannot be allocated.
+    ///
+    /// # Safety
+    /// `p` lies in one of this allocator's arenas, was handed out by pymalloc and has not been
+    /// freed; if the result is a new block, nobody uses `p` again.
+    pub(crate) unsafe fn pymalloc_realloc(
+        &mut self,
+        p: NonNull<u8>,
+        nbytes: usize,
+    ) -> Option<NonNull<u8>> {
+        // ANCHOR_END: sig_realloc
+        // TODO: read the block size from p's pool; keep p if nbytes fits and 4 * nbytes > 3 * size;
+        //       otherwise malloc, copy min(size, nbytes) bytes, free p
+        todo!()
+    }
+}

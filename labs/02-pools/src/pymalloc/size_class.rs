@@ -1,0 +1,47 @@
+//! Size classes: every small request is rounded up to a multiple of [`ALIGNMENT`], and all the
+//! requests that round to the same size share one *size class*, served by pools of blocks of
+//! exactly that size. CPython's `pymalloc_alloc` computes the class with one shift:
+//!
+//! ```text
+//!   size class = (nbytes - 1) >> ALIGNMENT_SHIFT      1..=16 -> 0, 17..=32 -> 1, ...
+//!   block size = (class + 1) << ALIGNMENT_SHIFT       0 -> 16,  1 -> 32, ..., 31 -> 512
+//! ```
+//!
+//! Rounding up wastes at most 15 bytes a block, and in exchange a block of any class can be
+//! found, freed and reused without searching: a pool only ever holds blocks of one size.
+
+use super::consts::{
+    ALIGNMENT, ALIGNMENT_SHIFT, NB_SMALL_SIZE_CLASSES, POOL_OVERHEAD, POOL_SIZE,
+    SMALL_REQUEST_THRESHOLD,
+};
+
+// ANCHOR: size_class
+/// The size class of a request for `nbytes` bytes, or `None` if pymalloc does not serve it:
+/// requests for 0 bytes and for more than [`SMALL_REQUEST_THRESHOLD`] (512) go to the system
+/// allocator. Class `c` serves requests of `16c + 1 ..= 16c + 16` bytes.
+pub fn size_class(nbytes: usize) -> Option<usize> {
+    // ANCHOR_END: size_class
+    // TODO: None for 0 or more than SMALL_REQUEST_THRESHOLD bytes; else the class, (nbytes - 1) >>
+    //       ALIGNMENT_SHIFT
+    todo!()
+}
+
+/// The size of the blocks of size class `class`: 16 for class 0, 512 for class 31 (CPython's
+/// `INDEX2SIZE`). `class` must be below [`NB_SMALL_SIZE_CLASSES`].
+pub fn block_size(class: usize) -> usize {
+    debug_assert!(class < NB_SMALL_SIZE_CLASSES, "no size class {class}");
+    // TODO: return (class + 1) << ALIGNMENT_SHIFT, the largest request of the class
+    todo!()
+}
+
+/// How many blocks one pool of size class `class` holds once it is carved completely: what is
+/// left of [`POOL_SIZE`] after the header, divided by the block size (CPython's `NUMBLOCKS`).
+/// 1021 blocks of 16 bytes, 31 blocks of 512.
+pub fn blocks_per_pool(class: usize) -> usize {
+    (POOL_SIZE - POOL_OVERHEAD) / block_size(class)
+}
+
+// Every class's blocks are aligned because they are multiples of ALIGNMENT past an aligned
+// header; checked here once for the smallest and the largest class.
+const _: () = assert!(POOL_OVERHEAD.is_multiple_of(ALIGNMENT));
+const _: () = assert!(NB_SMALL_SIZE_CLASSES << ALIGNMENT_SHIFT == SMALL_REQUEST_THRESHOLD);

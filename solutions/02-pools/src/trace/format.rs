@@ -1,0 +1,131 @@
+//! Reading and writing the trace format (described in the [module docs](super)).
+
+use std::fmt;
+
+use super::{Op, Trace};
+
+/// Why a trace could not be read: the line (counted from 1) and what was wrong there, saying
+/// what was expected. Shown as `line 3: `f` takes one id, as in `f 7``.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The line of the text, counted from 1.
+    pub line: usize,
+    /// What was wrong and what was expected, as a sentence without the line number.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// How each operation is written, for the error messages: `Some(usage)` for the three letters
+/// of the format, `None` for anything else.
+pub(super) fn usage(letter: &str) -> Option<&'static str> {
+    match letter {
+        "a" => Some("`a` takes an id and a size, as in `a 7 64`"),
+        "f" => Some("`f` takes one id, as in `f 7`"),
+        "r" => Some("`r` takes an id and a new size, as in `r 7 128`"),
+        _ => None,
+    }
+}
+
+/// Reads one field as a whole number; `what` is `"id"` or `"size"`, for the error message.
+pub(super) fn number(field: &str, what: &str) -> Result<usize, String> {
+    field.parse().map_err(|_| {
+        format!("`{field}` is not a valid {what}: expected a whole number, as in `a 7 64`")
+    })
+}
+
+impl Trace {
+    /// Reads a trace in the text format of the [module docs](super), checking that every id is
+    /// allocated only when it is not live and freed or resized only when it is.
+    ///
+    /// Each line, once its comment (from `#` on) is cut off, is blank or one operation. The
+    /// helpers `usage` and `number` (in this file) word the usual errors.
+    pub fn parse(name: &str, text: &str) -> Result<Trace, ParseError> {
+        // BEGIN SOLUTION: parsing: for each line (numbered from 1), cut the comment, split the fields; skip blank lines; turn `a id size` / `f id` / `r id size` into an `Op` (wrong letter or field count, or a field that is not a number, is an error naming the line); keep the live ids to refuse allocating a live id and freeing or resizing one that is not live
+        let mut ops = Vec::new();
+        // For each live id, the line that allocated it; for each freed id, the line that freed
+        // it last: the error messages point at them.
+        let mut live = std::collections::HashMap::new();
+        let mut freed = std::collections::HashMap::new();
+        for (index, raw) in text.lines().enumerate() {
+            let line = index + 1;
+            let error = |message: String| ParseError { line, message };
+            let content = raw.split('#').next().unwrap_or_default();
+            let fields: Vec<&str> = content.split_whitespace().collect();
+            let Some((&letter, args)) = fields.split_first() else {
+                continue;
+            };
+            let Some(usage) = usage(letter) else {
+                return Err(error(format!(
+                    "unknown operation `{letter}`: expected `a <id> <size>`, `f <id>` or \
+                     `r <id> <size>`"
+                )));
+            };
+            let op = match (letter, args) {
+                ("a", [id, size]) => Op::Alloc {
+                    id: number(id, "id").map_err(error)?,
+                    size: number(size, "size").map_err(error)?,
+                },
+                ("f", [id]) => Op::Free {
+                    id: number(id, "id").map_err(error)?,
+                },
+                ("r", [id, size]) => Op::Realloc {
+                    id: number(id, "id").map_err(error)?,
+                    size: number(size, "size").map_err(error)?,
+                },
+                _ => return Err(error(usage.to_string())),
+            };
+            let id = op.id();
+            match op {
+                Op::Alloc { .. } => {
+                    if let Some(at) = live.get(&id) {
+                        return Err(error(format!(
+                            "id {id} is already live (allocated at line {at}): free it first, \
+                             or use another id"
+                        )));
+                    }
+                    live.insert(id, line);
+                }
+                Op::Free { .. } | Op::Realloc { .. } if !live.contains_key(&id) => {
+                    let history = match freed.get(&id) {
+                        Some(at) => format!("it was freed at line {at}"),
+                        None => "it was never allocated".to_string(),
+                    };
+                    return Err(error(format!(
+                        "id {id} is not live ({history}): only a live block can be freed or \
+                         resized"
+                    )));
+                }
+                Op::Free { .. } => {
+                    live.remove(&id);
+                    freed.insert(id, line);
+                }
+                Op::Realloc { .. } => {}
+            }
+            ops.push(op);
+        }
+        Ok(Trace {
+            name: name.to_string(),
+            ops,
+        })
+        // END SOLUTION
+    }
+
+    /// Writes the trace in the text format, one operation a line after a comment naming it, so
+    /// that `Trace::parse(&t.name, &t.to_text())` gives `t` back.
+    pub fn to_text(&self) -> String {
+        let name = self.name.replace(['\n', '\r'], " ");
+        let mut text = format!("# {name}: {} operations\n", self.ops.len());
+        for line in self.ops.iter().map(Op::to_string) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    }
+}
