@@ -60,7 +60,7 @@ pub fn human(results: &[LabResult], options: &Options) {
         .min(56);
     for lab in results {
         println!();
-        let score = format!("{:>3} / {:<3}", lab.points(), lab.max_points());
+        let score = format!("{:>3} / {}", lab.points(), lab.max_points());
         let title = format!("{} · {}", lab.lab.label(), lab.lab.meta.title);
         println!(
             "{}  {}",
