@@ -81,7 +81,24 @@ pub fn human(results: &[LabResult], options: &Options) {
             );
             continue;
         }
-        for t in &lab.tests {
+        // A lab not started at all is one line, not one line per test: the first run of a new
+        // learner should fit on a screen. `--verbose` lists every test.
+        let untouched = lab.tests.len() > 1
+            && lab
+                .tests
+                .iter()
+                .all(|t| matches!(t.run.outcome, Outcome::NotStarted { .. }));
+        if untouched && !options.verbose {
+            println!(
+                "  {}",
+                s.dim(&format!(
+                    "· not started: all {} tests reach a todo!(); the first is `{}` (--verbose lists them)",
+                    lab.tests.len(),
+                    lab.tests[0].meta.name
+                ))
+            );
+        }
+        for t in lab.tests.iter().filter(|_| !untouched || options.verbose) {
             let (mark, reason) = match &t.run.outcome {
                 Outcome::Passed => (s.green("✓"), String::new()),
                 Outcome::NotStarted { .. } => (s.dim("·"), s.dim(&t.run.outcome.reason())),
