@@ -172,6 +172,22 @@ impl PyMalloc {
         Some(raw)
     }
 
+    /// `p` with the provenance of the arena it lies in (CPython's `address_in_range`, answering
+    /// with a pointer), or `None` if it lies in none of our arenas.
+    ///
+    /// Why not use `p` itself? C computes a pool header's address from a block's address and
+    /// reads it, and so do we (`pool_of`). In Rust a pointer also carries permission to access
+    /// some range of memory (its *provenance*), and a pointer that went through a reference on
+    /// its way back to us (a `Box` the program dropped, say) may access that one block and
+    /// nothing else: reading the pool header through it is undefined behaviour, which Miri
+    /// reports. The pointer `mmap` gave us for the arena may access all of it, so we rebuild `p`
+    /// from that one, at the same address.
+    fn in_arena(&self, p: NonNull<u8>) -> Option<NonNull<u8>> {
+        let index = self.arena_map.lookup(p.addr().get())?;
+        let base = self.arenas[index].address?;
+        Some(base.with_addr(p.addr()))
+    }
+
     /// Frees the block `p` (CPython's `_PyObject_Free`): back to its pool if it lies in one of
     /// our arenas, otherwise to the system allocator.
     ///
@@ -179,7 +195,7 @@ impl PyMalloc {
     /// `p` was returned by this allocator's [`malloc`](Self::malloc) or
     /// [`realloc`](Self::realloc) and has not been freed since; nobody uses it after this call.
     pub unsafe fn free(&mut self, p: NonNull<u8>) {
-        if self.address_in_range(p.as_ptr()) {
+        if let Some(p) = self.in_arena(p) {
             // SAFETY: `p` is a live block of ours (the caller's promise) inside one of our
             // arenas, so pymalloc_alloc handed it out.
             unsafe { self.pymalloc_free(p) };
@@ -204,7 +220,7 @@ impl PyMalloc {
         if nbytes > isize::MAX as usize {
             return None;
         }
-        if self.address_in_range(p.as_ptr()) {
+        if let Some(p) = self.in_arena(p) {
             // SAFETY: as in `free`: a live pymalloc block of ours.
             return unsafe { self.pymalloc_realloc(p, nbytes) };
         }

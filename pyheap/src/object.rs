@@ -1,0 +1,202 @@
+//! What an object is: a handle ([`ObjId`], our `PyObject *`), what the object holds ([`Kind`]),
+//! and the header every object carries ([`Object`]: its reference count, its serial number, its
+//! GC header and its list of weak references).
+//!
+//! ```text
+//!   atoms (never tracked)          containers (GC types: Py_TPFLAGS_HAVE_GC)
+//!   None  int  str                 list  tuple  dict  instance  weakref
+//! ```
+//!
+//! Atoms hold no references, so they can never be part of a cycle and the collector never sees
+//! them. Containers hold references (a weakref holds none to its referent, but it is a GC type
+//! in CPython, so it is tracked too).
+
+use crate::behaviour::{Callback, ClassId};
+use crate::gc_lists::GcHead;
+
+/// A handle to an object in a [`Heap`](crate::Heap): what a `PyObject *` is in CPython.
+///
+/// A slot number plus the generation of that slot. When an object is destroyed its slot is
+/// freed and later reused with the generation bumped, so an old handle no longer matches and
+/// every use of it panics with a message naming the destroyed object (in CPython a dangling
+/// `PyObject *` is undefined behaviour).
+///
+/// Copying an `ObjId` does not add a reference, exactly as copying a C pointer does not.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct ObjId {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+impl ObjId {
+    /// The slot this object lives in. Slots are numbered densely from 0, so a collector can keep
+    /// per-object data (a colour, a mark) in a `Vec` indexed by it.
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+
+    /// How many objects lived in this slot before this one.
+    pub fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+/// What an object is and what it holds.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// `None`: an atom, and a singleton: the heap makes exactly one, holds a reference to it
+    /// forever, and panics if its count ever reaches zero (CPython's `none_dealloc` is a fatal
+    /// error, "deallocating None").
+    None,
+    /// An int (an atom).
+    Int(i64),
+    /// A str (an atom).
+    Str(String),
+    /// A list, holding one reference per item.
+    List(Vec<ObjId>),
+    /// A tuple, holding one reference per item. The empty tuple is a singleton, like `None`.
+    Tuple(Vec<ObjId>),
+    /// A dict in insertion order, holding one reference to each key and one to each value. Keys
+    /// are atoms (`None`, int, str) compared by value.
+    Dict {
+        /// The entries, in insertion order: `(key, value)`.
+        entries: Vec<(ObjId, ObjId)>,
+        /// Whether the dict's keys table is CPython's `DICT_KEYS_UNICODE` kind: true for a new or
+        /// cleared dict, false from the first insertion of a key that is not a str on (CPython
+        /// converts the table and never converts it back, even when that key is deleted). It
+        /// decides what `dict_traverse` visits: values only, or each value and its key.
+        str_keys: bool,
+    },
+    /// An instance of a user class, holding one reference per attribute value.
+    Instance {
+        /// The class (see [`Heap::new_class`](crate::Heap::new_class)).
+        class: ClassId,
+        /// The attributes in the order they were first set (`obj.__dict__`).
+        attrs: Vec<(String, ObjId)>,
+    },
+    /// `weakref.ref(referent, callback)`: refers to `referent` without holding a reference to it.
+    WeakRef {
+        /// The object referred to, or `None` once it died (or the weakref was cleared).
+        referent: Option<ObjId>,
+        /// Called with the weakref when the referent dies, if the weakref is still alive then.
+        /// Dropped once the referent dies or the weakref is cleared.
+        callback: Option<Callback>,
+    },
+}
+
+impl Kind {
+    /// Whether objects of this kind are GC types (`PyObject_IS_GC`): every kind except the atoms.
+    /// Only GC objects are ever tracked, and only their allocations count towards generation 0.
+    pub fn is_gc(&self) -> bool {
+        !matches!(self, Kind::None | Kind::Int(_) | Kind::Str(_))
+    }
+
+    /// Whether this is an atom that can be a dict key here (`None`, int, str).
+    pub fn is_key(&self) -> bool {
+        !self.is_gc()
+    }
+
+    /// `tp_traverse`: calls `visit` once per reference held, in CPython 3.11's order:
+    ///
+    /// - list, tuple: items from the last to the first (`list_traverse`, `tupletraverse`);
+    /// - dict: each entry in order; values only when the keys table is str-only, otherwise the
+    ///   value then the key (`dict_traverse`);
+    /// - instance: attribute values in order (`subtype_traverse`, which also visits the type:
+    ///   classes are not heap objects here);
+    /// - weakref: nothing (`gc_traverse` visits the callback, which is data here, not an object);
+    /// - atoms: nothing.
+    pub(crate) fn traverse(&self, visit: &mut impl FnMut(ObjId)) {
+        match self {
+            Kind::None | Kind::Int(_) | Kind::Str(_) | Kind::WeakRef { .. } => {}
+            Kind::List(items) | Kind::Tuple(items) => items.iter().rev().copied().for_each(visit),
+            Kind::Dict { entries, str_keys } => {
+                for &(key, value) in entries {
+                    visit(value);
+                    if !str_keys {
+                        visit(key);
+                    }
+                }
+            }
+            Kind::Instance { attrs, .. } => attrs.iter().map(|&(_, value)| value).for_each(visit),
+        }
+    }
+
+    /// Every reference held, keys included (the traversal above skips the keys of a str-keyed
+    /// dict, but they are references all the same): what the invariant checker counts.
+    pub(crate) fn all_references(&self, visit: &mut impl FnMut(ObjId)) {
+        match self {
+            Kind::Dict { entries, .. } => {
+                for &(key, value) in entries {
+                    visit(value);
+                    visit(key);
+                }
+            }
+            other => other.traverse(visit),
+        }
+    }
+
+    /// Empties the container and hands its references to the caller, in the order CPython's
+    /// `tp_dealloc` and `tp_clear` release them: list and tuple items last to first
+    /// (`list_dealloc`: "Do it backwards, for Christian Tismer"), dict entries in order, key
+    /// before value (`free_keys_object`), instance attributes in order. A weakref's referent and
+    /// callback are not references, so it returns nothing (and keeps them).
+    ///
+    /// The container is empty *before* any reference is released: releasing one can run code (a
+    /// `__del__`) that reaches this container again, and must find nothing left to release.
+    pub(crate) fn take_references(&mut self) -> Vec<ObjId> {
+        match self {
+            Kind::None | Kind::Int(_) | Kind::Str(_) | Kind::WeakRef { .. } => Vec::new(),
+            Kind::List(items) | Kind::Tuple(items) => {
+                let mut items = std::mem::take(items);
+                items.reverse();
+                items
+            }
+            Kind::Dict { entries, str_keys } => {
+                // `PyDict_Clear` installs the empty keys table, whose kind is str-only.
+                *str_keys = true;
+                std::mem::take(entries)
+                    .into_iter()
+                    .flat_map(|(key, value)| [key, value])
+                    .collect()
+            }
+            Kind::Instance { attrs, .. } => std::mem::take(attrs)
+                .into_iter()
+                .map(|(_, value)| value)
+                .collect(),
+        }
+    }
+}
+
+/// One live object: its header and what it holds.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// `ob_refcnt`. Never 0 while the object is alive between two operations.
+    pub(crate) refcount: usize,
+    /// The creation number: 0 for the heap's first object (`None`), 1 for the next, ...
+    pub(crate) serial: u64,
+    /// What the object is and holds.
+    pub(crate) kind: Kind,
+    /// The GC header (`PyGC_Head`); meaningful for GC objects only.
+    pub(crate) gc: GcHead,
+    /// The weak references to this object, in CPython's `tp_weaklist` order (see the
+    /// [`weakrefs`](crate::weakrefs) module). Only instances have one.
+    pub(crate) weakrefs: Vec<ObjId>,
+}
+
+impl Object {
+    /// The reference count (`Py_REFCNT(op)`).
+    pub fn refcount(&self) -> usize {
+        self.refcount
+    }
+
+    /// The creation number. Unlike the slot in [`ObjId`] it never repeats, so two heaps running
+    /// the same program agree on it (the [`dump`](crate::Heap::dump) uses it).
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// What the object is and holds.
+    pub fn kind(&self) -> &Kind {
+        &self.kind
+    }
+}

@@ -1,0 +1,144 @@
+//! Helpers for pyheap's tests, copied from lab 01's (labs/01-refcount/tests/common/mod.rs): a
+//! seeded random number generator and the runner for seeded random programs that shrinks a
+//! failure to the shortest program that still fails.
+#![allow(dead_code)]
+
+use std::cell::{Cell, RefCell};
+use std::fmt::Debug;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+/// xorshift64 (Marsaglia): small, fast, and the same sequence on every machine, so a seed printed
+/// by a failing test replays the same program anywhere.
+#[derive(Clone, Debug)]
+pub struct XorShift64(u64);
+
+impl XorShift64 {
+    /// A generator seeded with `seed` (zero is replaced, as xorshift would stay at zero forever).
+    pub fn new(seed: u64) -> Self {
+        XorShift64(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0, "below(0) has no value to return");
+        ((self.next_u64() >> 32) % n as u64) as usize
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u32) -> bool {
+        self.below(100) < percent as usize
+    }
+}
+
+thread_local! {
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+    static WHERE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+static HOOK: Once = Once::new();
+
+/// Runs `f`, turning a panic into `Err("panicked at FILE:LINE:COL: message")`. The panic is not
+/// printed: while a failing program is shrunk it may panic hundreds of times, and only the last
+/// one matters.
+pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    HOOK.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if QUIET.with(Cell::get) {
+                let place = info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                WHERE.with(|w| *w.borrow_mut() = place);
+            } else {
+                default(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    result.map_err(|payload| {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "(a panic with a non-text payload)".to_string()
+        };
+        match WHERE.with(|w| w.borrow_mut().take()) {
+            Some(place) => format!("panicked at {place}: {message}"),
+            None => format!("panicked: {message}"),
+        }
+    })
+}
+
+/// Removes operations from a failing program while it still fails: first large chunks, then
+/// single operations (delta debugging). Returns a program in which no single operation can be
+/// removed without the failure going away.
+pub fn shrink<Op: Clone>(program: &[Op], mut fails: impl FnMut(&[Op]) -> bool) -> Vec<Op> {
+    let mut best = program.to_vec();
+    let mut chunk = best.len() / 2;
+    while chunk >= 1 {
+        let mut start = 0;
+        while start < best.len() {
+            let end = (start + chunk).min(best.len());
+            let mut candidate = best[..start].to_vec();
+            candidate.extend_from_slice(&best[end..]);
+            if fails(&candidate) {
+                best = candidate;
+            } else {
+                start += chunk;
+            }
+        }
+        chunk /= 2;
+    }
+    best
+}
+
+/// Runs seeded random programs: for each seed, `generate` makes a program and `check` runs it,
+/// returning `Err(why)` on the first wrong step (panics count as failures). A failing program is
+/// shrunk, and the test fails with the seed, the shortest failing program and the reason, so it
+/// can be replayed and read.
+pub fn check_programs<Op: Clone + Debug>(
+    what: &str,
+    seeds: impl IntoIterator<Item = u64>,
+    mut generate: impl FnMut(&mut XorShift64) -> Vec<Op>,
+    check: impl Fn(&[Op]) -> Result<(), String>,
+) {
+    let run = |program: &[Op]| catch(|| check(program)).and_then(|r| r);
+    for seed in seeds {
+        let program = generate(&mut XorShift64::new(seed));
+        if run(&program).is_ok() {
+            continue;
+        }
+        let shortest = shrink(&program, |p| run(p).is_err());
+        let why = run(&shortest).expect_err("the shrunk program failed a moment ago");
+        let listing: String = shortest
+            .iter()
+            .enumerate()
+            .map(|(step, op)| format!("  {step:>3}: {op:?}\n"))
+            .collect();
+        panic!(
+            "{what}: a random program failed.\n\
+             seed {seed:#x}; shortest failing program ({} of {} operations):\n{}\
+             what went wrong: {why}",
+            shortest.len(),
+            program.len(),
+            listing,
+        );
+    }
+}
