@@ -70,6 +70,11 @@ enum Command {
         /// Check the reference solutions instead of your work.
         #[arg(long)]
         solutions: bool,
+        /// Only this test file of the lab (`bump` for tests/bump.rs; repeat for several). Miri
+        /// is thousands of times slower than a normal run, so pick the files with the `unsafe`
+        /// code you are checking.
+        #[arg(long = "test-file", value_name = "NAME")]
+        test_files: Vec<String>,
     },
     /// Regenerate the stubs in labs/*/src from the solutions (for maintainers). Files that change
     /// are backed up under target/gclabs-backups first.
@@ -112,13 +117,17 @@ fn main() -> ExitCode {
         }),
         Command::Check => check::run(&root),
         Command::Book => book::build(&root),
-        Command::Miri { labs, solutions } => grade::select(&root, &labs).and_then(|selected| {
+        Command::Miri {
+            labs,
+            solutions,
+            test_files,
+        } => grade::select(&root, &labs).and_then(|selected| {
             let side = if solutions {
                 grade::Side::Solutions
             } else {
                 grade::Side::Labs
             };
-            miri::run(&root, &selected, side)
+            miri::run(&root, &selected, side, &test_files)
         }),
         Command::Stubs { labs } => grade::select(&root, &labs)
             .and_then(|selected| stubs::write(&root, &selected))

@@ -22,7 +22,7 @@ pub fn available() -> bool {
 }
 
 /// Runs the graded tests of `labs` on `side` under Miri. Returns the exit code.
-pub fn run(root: &Path, labs: &[Lab], side: Side) -> Result<i32, String> {
+pub fn run(root: &Path, labs: &[Lab], side: Side, test_files: &[String]) -> Result<i32, String> {
     if !available() {
         return Err(format!(
             "Miri is not installed here, so nothing was checked. It needs a nightly toolchain with \
@@ -42,9 +42,16 @@ pub fn run(root: &Path, labs: &[Lab], side: Side) -> Result<i32, String> {
             "Running the graded tests of {} ({package}) under Miri ...",
             lab.label()
         );
-        let status = nightly_cargo()
-            .current_dir(root)
-            .args(["miri", "test", "--tests", "--package", &package])
+        let mut cmd = nightly_cargo();
+        cmd.current_dir(root)
+            .args(["miri", "test", "--package", &package]);
+        if test_files.is_empty() {
+            cmd.arg("--tests");
+        }
+        for file in test_files {
+            cmd.args(["--test", file]);
+        }
+        let status = cmd
             .status()
             .map_err(|e| format!("could not run cargo +nightly miri: {e}"))?;
         if !status.success() {

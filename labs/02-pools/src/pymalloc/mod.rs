@@ -182,7 +182,7 @@ impl PyMalloc {
     /// nothing else: reading the pool header through it is undefined behaviour, which Miri
     /// reports. The pointer `mmap` gave us for the arena may access all of it, so we rebuild `p`
     /// from that one, at the same address.
-    fn in_arena(&self, p: NonNull<u8>) -> Option<NonNull<u8>> {
+    pub(crate) fn in_arena(&self, p: NonNull<u8>) -> Option<NonNull<u8>> {
         let index = self.arena_map.lookup(p.addr().get())?;
         let base = self.arenas[index].address?;
         Some(base.with_addr(p.addr()))

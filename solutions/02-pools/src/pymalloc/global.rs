@@ -152,9 +152,10 @@ unsafe impl GlobalAlloc for PyMallocGlobal {
         if Self::serves(layout) && !INSIDE.get() {
             let ptr = NonNull::new(ptr).expect("dealloc is never given null");
             let freed = self.locked(|heap| {
-                if !heap.address_in_range(ptr.as_ptr()) {
+                // The pointer rebuilt with its arena's provenance (see `PyMalloc::in_arena`).
+                let Some(ptr) = heap.in_arena(ptr) else {
                     return false;
-                }
+                };
                 // SAFETY: the block lies in one of pymalloc's arenas, so pymalloc handed it
                 // out; the caller promises it is live and gives it up.
                 unsafe { heap.pymalloc_free(ptr) };
