@@ -8,12 +8,10 @@
 //! that each `__del__` runs exactly once per dead instance, and that each weakref is cleared,
 //! with its callback called, exactly when its referent dies while the weakref lives.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{XorShift64, check_programs};
 use pyheap::{Action, Callback, Event, Finalizer, Heap, Kind, ObjId};
+use testkit::{XorShift64, check_programs};
 
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 

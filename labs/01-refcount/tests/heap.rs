@@ -8,15 +8,13 @@
 //! The last test runs seeded random programs on your heap and on the reference solution side by
 //! side, comparing their dumps after every step.
 
-mod common;
-
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc as StdRc;
 
-use common::{XorShift64, catch, check_programs};
 use pretty_assertions::assert_eq;
 use refcount::{Heap, HeapHooks, Kind, ObjId};
+use testkit::{XorShift64, catch, check_programs};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -6,15 +6,13 @@
 //! and on `std::rc::Rc` and compares them after every step. Drops are witnessed by a
 //! [`DropProbe`]: each value must be dropped exactly once, never twice, never zero times.
 
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc as StdRc, Weak as StdWeak};
 
-use common::{DropProbe, Token, XorShift64, check_programs};
 use pretty_assertions::assert_eq;
 use refcount::{Rc, Weak};
+use testkit::{DropProbe, Token, XorShift64, check_programs};
 
 /// The two counts of `rc`'s box, `(strong, weak)`: the pair most tests check.
 fn counts<T>(rc: &Rc<T>) -> (usize, usize) {

@@ -14,13 +14,10 @@
 //! Miri cannot run most of these tests: arenas come from `os::map_aligned`, which unmaps part
 //! of a mapping, and Miri cannot. Those tests say so; the others run under Miri.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use common::{XorShift64, catch, check_programs};
 use pools::os::resident_bytes;
 use pools::pymalloc::consts::{
     ARENA_SIZE, MAX_POOLS_IN_ARENA, NB_SMALL_SIZE_CLASSES, POOL_OVERHEAD, POOL_SIZE,
@@ -29,6 +26,7 @@ use pools::pymalloc::{
     ArenaInfo, Location, PoolInfo, PoolState, PyMalloc, block_size, blocks_per_pool, size_class,
 };
 use pretty_assertions::assert_eq;
+use testkit::{XorShift64, catch, check_programs};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

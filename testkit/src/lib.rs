@@ -1,11 +1,12 @@
-//! Helpers for pyheap's tests, copied from lab 01's (labs/01-refcount/tests/common/mod.rs): a
-//! seeded random number generator and the runner for seeded random programs that shrinks a
-//! failure to the shortest program that still fails.
-#![allow(dead_code)]
+//! What the graded tests of every lab share (a dev-dependency of each lab, each solution and
+//! `pyheap`): a seeded random number generator, a drop probe, and the runner for seeded random
+//! programs that shrinks a failure to the shortest program that still fails and prints it with
+//! its seed, so it can be replayed and read.
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc as StdRc;
 use std::sync::Once;
 
 /// xorshift64 (Marsaglia): small, fast, and the same sequence on every machine, so a seed printed
@@ -42,6 +43,47 @@ impl XorShift64 {
     /// True with probability `percent`/100.
     pub fn chance(&mut self, percent: u32) -> bool {
         self.below(100) < percent as usize
+    }
+}
+
+/// Counts drops: every [`Token`] made by a probe bumps the probe's counter once when dropped, so
+/// a test can assert that a value was dropped exactly once, never twice and never zero times.
+#[derive(Clone, Debug, Default)]
+pub struct DropProbe {
+    drops: StdRc<Cell<usize>>,
+}
+
+/// A value whose drop is witnessed by the [`DropProbe`] that made it.
+#[derive(Debug)]
+pub struct Token {
+    drops: StdRc<Cell<usize>>,
+    /// A payload, so tests can check they read the right value through a pointer.
+    pub id: u32,
+}
+
+impl DropProbe {
+    /// A probe that has seen no drops.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A new token with payload `id`; dropping it adds one to [`DropProbe::drops`].
+    pub fn token(&self, id: u32) -> Token {
+        Token {
+            drops: StdRc::clone(&self.drops),
+            id,
+        }
+    }
+
+    /// How many tokens of this probe have been dropped so far.
+    pub fn drops(&self) -> usize {
+        self.drops.get()
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.drops.set(self.drops.get() + 1);
     }
 }
 
