@@ -1,7 +1,7 @@
 //! The gclabs course tool, reached as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
 //! One module per command: `grade` (with `build`, `sandbox` and `report`), `check`, `book`,
-//! `miri`, `stubs`; `labs` reads the lab metadata they share.
+//! `miri`, `parity`, `stubs`; `labs` reads the lab metadata they share.
 
 mod book;
 mod build;
@@ -9,6 +9,7 @@ mod check;
 mod grade;
 mod labs;
 mod miri;
+mod parity;
 mod report;
 mod sandbox;
 mod stubs;
@@ -76,6 +77,13 @@ enum Command {
         #[arg(long = "test-file", value_name = "NAME")]
         test_files: Vec<String>,
     },
+    /// Re-record the CPython 3.11 output of every parity script (pyheap/parity/*.py,
+    /// labs/*/parity/*.py) and show which changed; says so and exits 0 when no python3.11 is here.
+    Parity {
+        /// Compare with the recorded outputs instead of writing them; exit 1 on a difference.
+        #[arg(long)]
+        check: bool,
+    },
     /// Regenerate the stubs in labs/*/src from the solutions (for maintainers). Files that change
     /// are backed up under target/gclabs-backups first.
     Stubs {
@@ -129,6 +137,7 @@ fn main() -> ExitCode {
             };
             miri::run(&root, &selected, side, &test_files)
         }),
+        Command::Parity { check } => parity::run(&root, check),
         Command::Stubs { labs } => grade::select(&root, &labs)
             .and_then(|selected| stubs::write(&root, &selected))
             .map(|()| 0),
