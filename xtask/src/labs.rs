@@ -21,8 +21,6 @@ pub const DEFAULT_MEMORY_MIB: u64 = 2048;
 /// One lab: where its two crates are and what its metadata says.
 #[derive(Debug, Clone)]
 pub struct Lab {
-    /// The folder name, e.g. `01-refcount`.
-    pub dir_name: String,
     /// `labs/01-refcount`.
     pub lab_dir: PathBuf,
     /// `solutions/01-refcount` (may not exist, e.g. in a fixture classroom).
@@ -200,7 +198,6 @@ fn load(root: &Path, lab_dir: &Path) -> Result<Lab, String> {
         None
     };
     Ok(Lab {
-        dir_name,
         lab_dir: lab_dir.to_path_buf(),
         solution_dir,
         package,

@@ -1,12 +1,13 @@
 //! The gclabs course tool, reached as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
-//! One module per command: `grade` (with `build`, `sandbox` and `report`), `check`, `book`,
+//! One module per command: `grade` (with `build`, `sandbox` and `report`), `hint`, `check`, `book`,
 //! `miri`, `parity`, `stubs`; `labs` reads the lab metadata they share.
 
 mod book;
 mod build;
 mod check;
 mod grade;
+mod hint;
 mod labs;
 mod miri;
 mod parity;
@@ -56,6 +57,19 @@ enum Command {
         /// memory use), which need a release build.
         #[arg(long)]
         no_measure: bool,
+    },
+    /// Show the hints of a graded test, one more step each time you ask.
+    Hint {
+        /// The lab's number.
+        lab: u32,
+        /// The test (default: the first test of the lab that does not pass yet).
+        test: Option<String>,
+        /// Show all of the test's hints at once.
+        #[arg(long)]
+        all: bool,
+        /// Start the lab's hints again from the first step.
+        #[arg(long, conflicts_with_all = ["test", "all"])]
+        reset: bool,
     },
     /// Check the course's own contract (for maintainers): stubs fail, solutions pass, metadata,
     /// stubs, solutions and book agree, fmt and clippy are clean.
@@ -123,6 +137,20 @@ fn main() -> ExitCode {
             verbose,
             measure: !no_measure,
         }),
+        Command::Hint {
+            lab,
+            test,
+            all,
+            reset,
+        } => hint::run(
+            &root,
+            &hint::Options {
+                lab,
+                test,
+                all,
+                reset,
+            },
+        ),
         Command::Check => check::run(&root),
         Command::Book => book::build(&root),
         Command::Miri {

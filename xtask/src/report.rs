@@ -199,9 +199,10 @@ fn next_step(results: &[LabResult], options: &Options, s: &Style) {
         println!(
             "  {}",
             s.dim(&format!(
-                "({} for this test in labs/{}/lab.toml)",
+                "({}, one at a time: cargo xtask hint {} {})",
                 plural(t.meta.hints.len() - 1, "more hint"),
-                lab.lab.dir_name
+                lab.lab.meta.number,
+                t.meta.name
             ))
         );
     }

@@ -244,3 +244,40 @@ fn a_measurement_is_shown_after_the_tests_and_not_graded() {
             .contains("Measured")
     );
 }
+
+#[test]
+fn hints_come_one_step_at_a_time() {
+    let root = workspace();
+    let hint = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("--root")
+            .arg(root.join("xtask/fixtures/classroom"))
+            .arg("hint")
+            .args(args)
+            .env("CARGO_TARGET_DIR", root.join("target/fixtures"))
+            .output()
+            .expect("the xtask binary runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    hint(&["2", "--reset"]);
+    let first = hint(&["2", "todo_reads_as_not_started"]);
+    assert!(
+        first.contains("Hint 1 of 2: Replace the todo!()."),
+        "{first}"
+    );
+    assert!(!first.contains("Return 7."), "{first}");
+    assert!(first.contains("again for hint 2 of 2"), "{first}");
+    let second = hint(&["2", "todo_reads_as_not_started"]);
+    assert!(second.contains("Hint 2 of 2: Return 7."), "{second}");
+    assert!(second.contains("last hint"), "{second}");
+    // Without a test name, the first test of the lab that does not pass.
+    let next = hint(&["2"]);
+    assert!(next.contains("test `todo_reads_as_not_started`"), "{next}");
+    hint(&["2", "--reset"]);
+}
