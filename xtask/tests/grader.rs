@@ -63,7 +63,21 @@ fn status(test: &str) -> &'static str {
 
 #[test]
 fn every_fixture_test_gets_exactly_one_result() {
-    assert_eq!(results().len(), 15);
+    assert_eq!(results().len(), 16);
+}
+
+#[test]
+fn a_child_process_left_running_is_killed_with_its_test() {
+    assert_eq!(status("leaves_a_child_process_running"), "passed");
+    let left = Command::new("pgrep")
+        .args(["-f", "sleep 314.159"])
+        .output()
+        .expect("pgrep runs");
+    assert!(
+        left.stdout.is_empty(),
+        "the test's child is still running: pid {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
 }
 
 #[test]
