@@ -48,6 +48,13 @@ struct Target {
     kind: Vec<String>,
 }
 
+impl Message {
+    /// Whether this artifact is a target of exactly this kind (`test`, `example`, ...).
+    fn is_kind(&self, kind: &str) -> bool {
+        self.target.as_ref().is_some_and(|t| t.kind == [kind])
+    }
+}
+
 #[derive(Deserialize)]
 struct Diagnostic {
     level: String,
@@ -67,75 +74,15 @@ struct Span {
 
 /// Builds the integration tests of `package` in the workspace at `root` and lists their tests.
 pub fn build_tests(root: &Path, package: &str) -> Result<Built, BuildError> {
-    let output = Command::new(cargo())
-        .current_dir(root)
-        .args([
-            "test",
-            "--no-run",
-            "--tests",
-            "--message-format=json",
-            "--package",
-            package,
-        ])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| BuildError {
-            summary: format!("could not run cargo: {e}"),
-            detail: "Is Rust installed? `cargo --version` should print a version.".into(),
-        })?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut executables = Vec::new();
-    let mut first_error = None;
-    for line in stdout.lines() {
-        let Ok(msg) = serde_json::from_str::<Message>(line) else {
-            continue;
-        };
-        match msg.reason.as_str() {
-            "compiler-artifact" => {
-                let is_test = msg.profile.as_ref().is_some_and(|p| p.test);
-                let is_integration = msg.target.as_ref().is_some_and(|t| t.kind == ["test"]);
-                if let (true, true, Some(exe)) = (is_test, is_integration, msg.executable) {
-                    executables.push(exe);
-                }
-            }
-            "compiler-message" if first_error.is_none() => {
-                if let Some(d) = msg.message.filter(|d| d.level == "error") {
-                    first_error = Some(d);
-                }
-            }
-            _ => {}
-        }
-    }
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(match first_error {
-            Some(d) => {
-                let place = d
-                    .spans
-                    .iter()
-                    .find(|s| s.is_primary)
-                    .map(|s| format!("{}:{}: ", s.file_name, s.line_start))
-                    .unwrap_or_default();
-                BuildError {
-                    summary: format!("{place}{}", d.message),
-                    detail: d.rendered.unwrap_or(d.message),
-                }
-            }
-            None => BuildError {
-                summary: stderr
-                    .lines()
-                    .find(|l| l.trim_start().starts_with("error"))
-                    .unwrap_or("cargo failed without a compiler error")
-                    .trim()
-                    .to_string(),
-                detail: tail(&stderr, 30),
-            },
-        });
-    }
+    let artifacts = cargo_build(root, &["test", "--no-run", "--tests", "--package", package])?;
     let mut built = Built::default();
-    for exe in executables {
+    let tests = artifacts
+        .into_iter()
+        .filter(|a| a.profile.as_ref().is_some_and(|p| p.test));
+    for exe in tests
+        .filter(|a| a.is_kind("test"))
+        .filter_map(|a| a.executable)
+    {
         for name in list_tests(&exe).map_err(|e| BuildError {
             summary: format!("could not list the tests in {}", exe.display()),
             detail: e,
@@ -148,54 +95,81 @@ pub fn build_tests(root: &Path, package: &str) -> Result<Built, BuildError> {
 
 /// Builds example `example` of `package` in release mode and returns its executable.
 pub fn build_example(root: &Path, package: &str, example: &str) -> Result<PathBuf, BuildError> {
+    let args = [
+        "build",
+        "--release",
+        "--package",
+        package,
+        "--example",
+        example,
+    ];
+    cargo_build(root, &args)?
+        .into_iter()
+        .filter(|a| a.is_kind("example"))
+        .find_map(|a| a.executable)
+        .ok_or_else(|| BuildError {
+            summary: format!("cargo built no example `{example}`"),
+            detail: String::new(),
+        })
+}
+
+/// Runs `cargo ARGS --message-format=json` on the workspace at `root`. On success, returns the
+/// artifacts it built; on failure, the first compiler error (file:line, message, rendering), or
+/// what cargo said when no compiler error explains it (a broken manifest, say).
+fn cargo_build(root: &Path, args: &[&str]) -> Result<Vec<Message>, BuildError> {
     let output = Command::new(cargo())
         .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "--message-format=json",
-            "--package",
-            package,
-            "--example",
-            example,
-        ])
+        .args(args)
+        .arg("--message-format=json")
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| BuildError {
             summary: format!("could not run cargo: {e}"),
-            detail: String::new(),
+            detail: "Is Rust installed? `cargo --version` should print a version.".into(),
         })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut exe = None;
-    let mut first_error = None;
-    for line in stdout.lines() {
-        let Ok(msg) = serde_json::from_str::<Message>(line) else {
-            continue;
-        };
+    let messages = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Message>(l).ok());
+    let (mut artifacts, mut first_error) = (Vec::new(), None);
+    for msg in messages {
         match msg.reason.as_str() {
-            "compiler-artifact" if msg.target.as_ref().is_some_and(|t| t.kind == ["example"]) => {
-                exe = msg.executable.or(exe);
-            }
+            "compiler-artifact" => artifacts.push(msg),
             "compiler-message" if first_error.is_none() => {
                 first_error = msg.message.filter(|d| d.level == "error");
             }
             _ => {}
         }
     }
-    match (output.status.success(), exe) {
-        (true, Some(exe)) => Ok(exe),
-        _ => Err(BuildError {
-            summary: first_error.as_ref().map_or_else(
-                || format!("the example `{example}` did not build"),
-                |d| d.message.clone(),
-            ),
-            detail: first_error
-                .and_then(|d| d.rendered)
-                .unwrap_or_else(|| tail(&String::from_utf8_lossy(&output.stderr), 20)),
-        }),
+    if output.status.success() {
+        return Ok(artifacts);
     }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    Err(match first_error {
+        Some(d) => {
+            let place = d
+                .spans
+                .iter()
+                .find(|s| s.is_primary)
+                .map(|s| format!("{}:{}: ", s.file_name, s.line_start))
+                .unwrap_or_default();
+            BuildError {
+                summary: format!("{place}{}", d.message),
+                detail: d.rendered.unwrap_or(d.message),
+            }
+        }
+        None => BuildError {
+            summary: stderr
+                .lines()
+                .find(|l| l.trim_start().starts_with("error"))
+                .unwrap_or("cargo failed without a compiler error")
+                .trim()
+                .to_string(),
+            detail: tail(&stderr, 30),
+        },
+    })
 }
 
 /// Asks a libtest binary for its tests (`--list --format terse`: one `name: test` line each).
