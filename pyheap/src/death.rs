@@ -62,6 +62,9 @@ impl Heap {
     /// `tp_dealloc` for every type, with the trashcan built in (no recursion for the cascade).
     fn dealloc(&mut self, id: ObjId) {
         let Some(held) = self.die(id) else { return };
+        if held.is_empty() {
+            return;
+        }
         let mut pending = vec![held.into_iter()];
         while let Some(top) = pending.last_mut() {
             let Some(child) = top.next() else {

@@ -292,10 +292,33 @@ impl Heap {
         if from == to {
             return;
         }
-        for id in self.gc_list_objects(from) {
-            self.unlink(id);
-            self.link_tail(id, to);
+        let ListHead {
+            first, last, len, ..
+        } = self.head(from).clone();
+        let (Some(first), Some(last)) = (first, last) else {
+            return;
+        };
+        // Relabel every object of `from`, then splice the whole chain after `to`'s tail: the
+        // links inside the chain do not change.
+        let mut cursor = Some(first);
+        while let Some(index) = cursor {
+            let gc = &mut self.object_at_mut(index).gc;
+            gc.list = Some(to);
+            cursor = gc.next;
         }
+        let to_last = self.head(to).last;
+        self.object_at_mut(first).gc.prev = to_last;
+        match to_last {
+            Some(index) => self.object_at_mut(index).gc.next = Some(first),
+            None => self.lists[to.0 as usize].first = Some(first),
+        }
+        let to_head = &mut self.lists[to.0 as usize];
+        to_head.last = Some(last);
+        to_head.len += len;
+        let from_head = &mut self.lists[from.0 as usize];
+        from_head.first = None;
+        from_head.last = None;
+        from_head.len = 0;
     }
 
     /// `gc.get_count()`: `[count0, count1, count2]`. The heap keeps `count0` (see the module

@@ -8,11 +8,15 @@
 //! action, and the script's own `print` lines, which the test writes with [`Script::say`] at the
 //! same point. Destruction itself and resurrection are not printed: the scripts observe them
 //! through weakrefs and names.
+//!
+//! These scripts cover reference counting only. What a collection does (including which tuples
+//! and dicts it untracks) is lab 03's: its parity scripts, in `labs/03-cycles/parity/`, run with
+//! the collector.
 
 use std::collections::HashMap;
 
 use pretty_assertions::assert_eq;
-use pyheap::{Action, Callback, ClassId, Event, Finalizer, GcList, Heap, ObjId};
+use pyheap::{Action, Callback, ClassId, Event, Finalizer, Heap, ObjId};
 
 /// A scenario's output, built as the script's would be.
 struct Script {
@@ -99,28 +103,6 @@ impl Script {
     fn output(mut self) -> String {
         self.flush();
         self.lines.iter().map(|line| format!("{line}\n")).collect()
-    }
-
-    /// What `gc.collect(generation)` does to tracking, for objects that all survive: merges the
-    /// younger generations into `generation`, untracks tuples over it (`untrack_tuples`), then
-    /// moves it to the next generation, or, for a full collection, untracks dicts
-    /// (`untrack_dicts`). Nothing here is garbage, so nothing else happens.
-    fn collect_tracking(&mut self, generation: usize) {
-        let heap = &mut self.heap;
-        let young = GcList::generation(generation);
-        for g in 0..generation {
-            heap.gc_list_merge(GcList::generation(g), young);
-        }
-        for id in heap.gc_list_objects(young) {
-            heap.maybe_untrack_tuple(id);
-        }
-        if generation < 2 {
-            heap.gc_list_merge(young, GcList::generation(generation + 1));
-        } else {
-            for id in heap.gc_list_objects(young) {
-                heap.maybe_untrack_dict(id);
-            }
-        }
     }
 }
 
@@ -213,87 +195,6 @@ fn callback_not_called_when_weakref_died_first() {
         s.output(),
         include_str!("../parity/callback_not_called_when_weakref_died_first.out")
     );
-}
-
-#[test]
-fn tuple_tracking() {
-    let mut s = Script::new();
-    let heap = &mut s.heap;
-    let (one, two) = (heap.new_int(1), heap.new_int(2));
-    heap.assign_new_tuple("t", &[one, two]);
-    let list = heap.new_list();
-    heap.assign_new_tuple("u", &[list]);
-    heap.decref(list);
-    let (three, four) = (heap.new_int(3), heap.new_int(4));
-    let inner = heap.assign_new_tuple("inner", &[three, four]);
-    heap.assign_new_tuple("outer", &[inner]);
-    heap.assign_new_tuple("empty", &[]);
-    for id in [one, two, three, four] {
-        heap.decref(id);
-    }
-    let names = ["t", "u", "inner", "outer", "empty"];
-    for name in names {
-        let tracked = s.heap.is_tracked(s.heap.get(name));
-        s.say(format!("created: gc.is_tracked({name}): {}", py(tracked)));
-    }
-    s.collect_tracking(0);
-    for name in names {
-        let tracked = s.heap.is_tracked(s.heap.get(name));
-        s.say(format!(
-            "after gc.collect(0): gc.is_tracked({name}): {}",
-            py(tracked)
-        ));
-    }
-    assert_eq!(s.output(), include_str!("../parity/tuple_tracking.out"));
-}
-
-#[test]
-fn dict_tracking() {
-    let mut s = Script::new();
-    let d = s.heap.assign_new_dict("d");
-    let tracked = |s: &Script, name: &str| py(s.heap.is_tracked(s.heap.get(name)));
-    s.say(format!("d = {{}}: gc.is_tracked(d): {}", tracked(&s, "d")));
-    let (k1, v2) = (s.heap.new_int(1), s.heap.new_int(2));
-    s.heap.dict_set(d, k1, v2);
-    s.say(format!("d[1] = 2: gc.is_tracked(d): {}", tracked(&s, "d")));
-    let list = s.heap.new_list();
-    s.heap.dict_set(d, v2, list);
-    s.heap.decref(list);
-    s.say(format!("d[2] = []: gc.is_tracked(d): {}", tracked(&s, "d")));
-    s.heap.dict_del(d, v2);
-    s.say(format!("del d[2]: gc.is_tracked(d): {}", tracked(&s, "d")));
-    s.collect_tracking(0);
-    s.say(format!(
-        "gc.collect(0): gc.is_tracked(d): {}",
-        tracked(&s, "d")
-    ));
-    s.collect_tracking(2);
-    s.say(format!(
-        "gc.collect(): gc.is_tracked(d): {}",
-        tracked(&s, "d")
-    ));
-    let t = s.heap.assign_new_tuple("t", &[k1, v2]);
-    let e = s.heap.assign_new_dict("e");
-    s.heap.dict_set(e, k1, t);
-    s.say(format!(
-        "e[1] = t (t tracked): gc.is_tracked(e): {}",
-        tracked(&s, "e")
-    ));
-    s.collect_tracking(2);
-    s.say(format!(
-        "gc.collect(): gc.is_tracked(t), gc.is_tracked(e): {} {}",
-        tracked(&s, "t"),
-        tracked(&s, "e")
-    ));
-    let f = s.heap.assign_new_dict("f");
-    s.heap.dict_set(f, k1, t);
-    s.say(format!(
-        "f[1] = t (t untracked): gc.is_tracked(f): {}",
-        tracked(&s, "f")
-    ));
-    s.heap.decref(k1);
-    s.heap.decref(v2);
-    assert_eq!(s.output(), include_str!("../parity/dict_tracking.out"));
 }
 
 #[test]

@@ -5,10 +5,14 @@
 # gc.disable() does not stop an explicit gc.collect(0), which is what untracks them here.
 # CPython: PyTuple_New tracks (Objects/tupleobject.c); gc_collect_main -> untrack_tuples ->
 # _PyTuple_MaybeUntrack (Modules/gcmodule.c).
-# pyheap: Heap::new_tuple (heap.rs) and Heap::maybe_untrack_tuple (gc_support.rs).
+# The rule for one object is pyheap's Heap::maybe_untrack_tuple; the collector applies it.
+# Rust test: labs/03-cycles/tests/parity.rs, tuple_tracking.
 import gc
 
 gc.disable()
+# Start-up garbage goes now, and start-up objects move to the permanent generation.
+gc.collect()
+gc.freeze()
 
 t = tuple([1, 2])
 u = tuple([[]])

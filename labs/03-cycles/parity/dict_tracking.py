@@ -5,11 +5,14 @@
 # gc.disable() does not stop an explicit gc.collect().
 # CPython: MAINTAIN_TRACKING in insertdict (Objects/dictobject.c); gc_collect_main ->
 # untrack_dicts -> _PyDict_MaybeUntrack, only in a full collection (issue #14775).
-# pyheap: Heap::new_dict (heap.rs), Heap::dict_set (containers.rs), Heap::maybe_untrack_dict
-# (gc_support.rs).
+# The rule for one object is pyheap's Heap::maybe_untrack_dict; the collector applies it.
+# Rust test: labs/03-cycles/tests/parity.rs, dict_tracking.
 import gc
 
 gc.disable()
+# Start-up garbage goes now, and start-up objects move to the permanent generation.
+gc.collect()
+gc.freeze()
 
 d = {}
 print("d = {}: gc.is_tracked(d):", gc.is_tracked(d))
