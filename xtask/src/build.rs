@@ -4,6 +4,7 @@
 //! its points and nothing else.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -46,6 +47,8 @@ struct Profile {
 #[derive(Deserialize)]
 struct Target {
     kind: Vec<String>,
+    #[serde(default)]
+    name: String,
 }
 
 impl Message {
@@ -74,7 +77,18 @@ struct Span {
 
 /// Builds the integration tests of `package` in the workspace at `root` and lists their tests.
 pub fn build_tests(root: &Path, package: &str) -> Result<Built, BuildError> {
-    let artifacts = cargo_build(root, &["test", "--no-run", "--tests", "--package", package])?;
+    build_tests_with(root, package, &mut |_| {})
+}
+
+/// [`build_tests`], calling `on_unit` with the name of each compilation unit as cargo reports it
+/// ready (for a progress line).
+pub fn build_tests_with(
+    root: &Path,
+    package: &str,
+    on_unit: &mut dyn FnMut(&str),
+) -> Result<Built, BuildError> {
+    let args = ["test", "--no-run", "--tests", "--package", package];
+    let artifacts = cargo_build(root, &args, on_unit)?;
     let mut built = Built::default();
     let tests = artifacts
         .into_iter()
@@ -103,7 +117,7 @@ pub fn build_example(root: &Path, package: &str, example: &str) -> Result<PathBu
         "--example",
         example,
     ];
-    cargo_build(root, &args)?
+    cargo_build(root, &args, &mut |_| {})?
         .into_iter()
         .filter(|a| a.is_kind("example"))
         .find_map(|a| a.executable)
@@ -113,27 +127,57 @@ pub fn build_example(root: &Path, package: &str, example: &str) -> Result<PathBu
         })
 }
 
-/// Runs `cargo ARGS --message-format=json` on the workspace at `root`. On success, returns the
-/// artifacts it built; on failure, the first compiler error (file:line, message, rendering), or
-/// what cargo said when no compiler error explains it (a broken manifest, say).
-fn cargo_build(root: &Path, args: &[&str]) -> Result<Vec<Message>, BuildError> {
-    let output = Command::new(cargo())
+/// Runs `cargo ARGS --message-format=json` on the workspace at `root`, calling `on_unit` as each
+/// compilation unit is ready. On success, returns the artifacts it built; on failure, the first
+/// compiler error (file:line, message, rendering), or what cargo said when no compiler error
+/// explains it (a broken manifest, say).
+fn cargo_build(
+    root: &Path,
+    args: &[&str],
+    on_unit: &mut dyn FnMut(&str),
+) -> Result<Vec<Message>, BuildError> {
+    let could_not_run = |e: std::io::Error| BuildError {
+        summary: format!("could not run cargo: {e}"),
+        detail: "Is Rust installed? `cargo --version` should print a version.".into(),
+    };
+    let mut child = Command::new(cargo())
         .current_dir(root)
+        // A checkout of its own target folder when CARGO_TARGET_DIR is shared (see there).
+        .envs(crate::pristine::build_target_dir(root).map(|dir| ("CARGO_TARGET_DIR", dir)))
         .args(args)
         .arg("--message-format=json")
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .stdin(Stdio::null())
-        .output()
-        .map_err(|e| BuildError {
-            summary: format!("could not run cargo: {e}"),
-            detail: "Is Rust installed? `cargo --version` should print a version.".into(),
-        })?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let messages = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Message>(l).ok());
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(could_not_run)?;
+    // Cargo's messages are read as they come (for the progress line) while its stderr is drained
+    // by a thread, so that neither pipe can fill up and stall it.
+    let mut stderr_pipe = child.stderr.take();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(pipe) = stderr_pipe.as_mut() {
+            let _ = pipe.read_to_end(&mut text);
+        }
+        text
+    });
     let (mut artifacts, mut first_error) = (Vec::new(), None);
+    let mut messages = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Ok(msg) = serde_json::from_str::<Message>(&line) {
+                if msg.reason == "compiler-artifact" {
+                    on_unit(msg.target.as_ref().map_or("", |t| t.name.as_str()));
+                }
+                messages.push(msg);
+            }
+        }
+    }
+    let status = child.wait().map_err(could_not_run)?;
+    let stderr_bytes = stderr_reader.join().unwrap_or_default();
     for msg in messages {
         match msg.reason.as_str() {
             "compiler-artifact" => artifacts.push(msg),
@@ -143,10 +187,10 @@ fn cargo_build(root: &Path, args: &[&str]) -> Result<Vec<Message>, BuildError> {
             _ => {}
         }
     }
-    if output.status.success() {
+    if status.success() {
         return Ok(artifacts);
     }
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = String::from_utf8_lossy(&stderr_bytes);
     Err(match first_error {
         Some(d) => {
             let place = d

@@ -8,7 +8,8 @@
 //! 4. Every solution passes every graded test.
 //! 5. Every stub compiles and fails every graded test.
 //! 6. The book's code includes resolve.
-//! 7. `cargo fmt --check` and `cargo clippy -- -D warnings` are clean.
+//! 7. `labs/checksums.txt` lists the graded files as they are (`cargo xtask checksums`).
+//! 8. `cargo fmt --check` and `cargo clippy -- -D warnings` are clean.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -19,7 +20,7 @@ use crate::build::{self, cargo};
 use crate::grade::{self, Side};
 use crate::labs::{self, Lab};
 use crate::sandbox::Outcome;
-use crate::{book, stubs};
+use crate::{book, checksums, stubs};
 
 /// Runs the whole contract and prints a checklist. Returns the exit code.
 pub fn run(root: &Path) -> Result<i32, String> {
@@ -68,6 +69,10 @@ pub fn run(root: &Path) -> Result<i32, String> {
     step(
         "book: every included listing exists",
         book::check_includes(root)?,
+    );
+    step(
+        "labs/checksums.txt lists the graded files as they are",
+        checksums::staleness(root).unwrap_or_else(|e| vec![e]),
     );
     step(
         "cargo fmt --check",

@@ -3,21 +3,26 @@
 use std::path::{Path, PathBuf};
 
 use crate::build::{self, BuildError};
+use crate::formats::{self, Delivery};
 use crate::labs::{self, Lab, TestMeta};
-use crate::report;
+use crate::list;
+use crate::pristine::Course;
+use crate::progress::Progress;
 use crate::sandbox::{self, Outcome, Run};
 
 /// Which crate of each lab to grade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Side {
     /// The learner's crates under `labs/`.
+    #[default]
     Labs,
     /// The reference solutions under `solutions/`.
     Solutions,
 }
 
-/// What to grade and how to report it.
-#[derive(Debug, Clone)]
+/// What to grade and how to report it. `Default` (every lab of `labs/`, the report for people, no
+/// measurement, an empty root) is for callers that set only what they need, such as `watch`.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The gclabs checkout.
     pub root: PathBuf,
@@ -33,6 +38,9 @@ pub struct Options {
     pub verbose: bool,
     /// Run the labs' `[measure]` programs after their tests.
     pub measure: bool,
+    /// The output format and file, and which graded files to grade with (`--format`,
+    /// `--output`, `--pristine`, `--submission`).
+    pub delivery: Delivery,
 }
 
 /// One graded test's result.
@@ -80,11 +88,20 @@ impl LabResult {
 }
 
 /// Runs `cargo xtask grade`. Returns the process exit code: 0 only when every selected test
-/// passed.
+/// passed. When it cannot grade, a Gradescope or JUnit output still gets a document saying why.
 pub fn run(options: &Options) -> Result<i32, String> {
-    let labs = select(&options.root, &options.labs)?;
+    run_delivered(options).inspect_err(|message| formats::failed(&options.delivery, message))
+}
+
+fn run_delivered(options: &Options) -> Result<i32, String> {
+    let started = std::time::Instant::now();
+    options.delivery.validate()?;
+    // The learner's checkout, or a copy with the original graded files (`--pristine`).
+    let course = Course::prepare(&options.root, &options.delivery.request(&options.labs))?;
+    let root = course.root();
+    let labs = select(root, &options.labs)?;
     let mut results = grade(
-        &options.root,
+        root,
         &labs,
         options.side,
         options.test.as_deref(),
@@ -92,14 +109,10 @@ pub fn run(options: &Options) -> Result<i32, String> {
     )?;
     if options.measure && options.test.is_none() {
         for result in &mut results {
-            result.measurement = measure(&options.root, result, options.side, !options.json);
+            result.measurement = measure(root, result, options.side, !options.json);
         }
     }
-    if options.json {
-        report::json(&results);
-    } else {
-        report::human(&results, options);
-    }
+    formats::deliver(&results, options, &course.integrity, started.elapsed())?;
     let all_passed = results
         .iter()
         .all(|r| r.tests.iter().all(|t| t.run.outcome == Outcome::Passed));
@@ -146,6 +159,8 @@ pub fn grade(
         ));
     }
     let mut results = Vec::new();
+    let mut bar = Progress::new(progress);
+    let sources = list::Sources::take(labs);
     for lab in labs {
         let (package, dir) = match side {
             Side::Labs => (lab.package.clone(), lab.lab_dir.clone()),
@@ -169,10 +184,8 @@ pub fn grade(
         if selected.is_empty() {
             continue;
         }
-        if progress {
-            eprintln!("  building {} ({package}) ...", lab.label());
-        }
-        let built = build::build_tests(root, &package);
+        bar.compiling(&lab.label(), &package);
+        let built = build::build_tests_with(root, &package, &mut |unit| bar.unit_ready(unit));
         let mut tests = Vec::new();
         let build_error = match built {
             Err(e) => {
@@ -190,13 +203,7 @@ pub fn grade(
                 Some(e)
             }
             Ok(built) => {
-                if progress {
-                    eprintln!(
-                        "  running {} graded tests of {}, each in its own process ...",
-                        selected.len(),
-                        lab.label()
-                    );
-                }
+                bar.testing(&lab.label(), selected.len());
                 for meta in selected {
                     let run = match built.tests.get(&meta.name) {
                         Some(exe) => {
@@ -212,6 +219,7 @@ pub fn grade(
                         meta: meta.clone(),
                         run,
                     });
+                    bar.test_done();
                 }
                 None
             }
@@ -222,6 +230,10 @@ pub fn grade(
             tests,
             measurement: None,
         });
+    }
+    bar.clear();
+    if side == Side::Labs {
+        list::record(root, &results, &sources);
     }
     Ok(results)
 }
@@ -241,13 +253,12 @@ fn measure(
         Side::Labs => result.lab.package.clone(),
         Side::Solutions => result.lab.solution_package.clone()?,
     };
-    if progress {
-        eprintln!(
-            "  measuring {} (release build of `{package}`, example `{}`) ...",
-            result.lab.label(),
-            spec.example
-        );
-    }
+    let mut bar = Progress::new(progress);
+    bar.note(&format!(
+        "measuring {} (release build of `{package}`, example `{}`) ...",
+        result.lab.label(),
+        spec.example
+    ));
     let exe = match build::build_example(root, &package, &spec.example) {
         Ok(exe) => exe,
         Err(e) => return Some(Err(format!("the measurement did not build: {}", e.summary))),
@@ -257,6 +268,7 @@ fn measure(
     let limits = crate::labs::Limits {
         timeout_secs: spec.timeout_secs,
         memory_mib: 8192,
+        ..Default::default()
     };
     Some(match sandbox::run_limited(cmd, limits) {
         Err(e) => Err(e),

@@ -31,11 +31,10 @@ pub struct Options {
 pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
     let labs = grade::select(root, &[options.lab])?;
     let lab = &labs[0];
-    let store = root.join("target").join("gclabs").join("hints.txt");
+    let store = store_path(root);
     let mut shown = load(&store);
     if options.reset {
-        shown.retain(|(l, _), _| *l != lab.meta.number);
-        save(&store, &shown)?;
+        forget(root, lab.meta.number)?;
         println!(
             "The hints of {} will start again from the first step.",
             lab.label()
@@ -103,6 +102,24 @@ fn first_failing<'a>(root: &Path, lab: &'a Lab) -> Result<Option<&'a TestMeta>, 
         .find(|t| t.run.outcome != Outcome::Passed)
         .map(|t| t.meta.name.clone());
     Ok(failing.and_then(|name| lab.meta.tests.iter().find(|t| t.name == name)))
+}
+
+/// Forgets which hints of lab `number` were shown, so they start again from the first step.
+/// Returns whether any had been shown.
+pub fn forget(root: &Path, number: u32) -> Result<bool, String> {
+    let store = store_path(root);
+    let mut shown = load(&store);
+    let before = shown.len();
+    shown.retain(|(l, _), _| *l != number);
+    if shown.len() == before {
+        return Ok(false);
+    }
+    save(&store, &shown)?;
+    Ok(true)
+}
+
+fn store_path(root: &Path) -> PathBuf {
+    root.join("target").join("gclabs").join("hints.txt")
 }
 
 type Shown = BTreeMap<(u32, String), usize>;

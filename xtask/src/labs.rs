@@ -17,6 +17,11 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 /// Default per-test address-space cap, in MiB. Generous for a debug build holding a million
 /// small objects, small enough that an unbounded allocation fails fast instead of swapping.
 pub const DEFAULT_MEMORY_MIB: u64 = 2048;
+/// Default cap on the processes and threads a test runs at once. A graded test needs two
+/// (libtest's main thread and the test's); 64 leaves room for a test that starts threads, and
+/// stops a fork bomb long before it hurts the machine. `cargo xtask limits` says how it is
+/// enforced here.
+pub const DEFAULT_PROCESSES: u32 = 64;
 
 /// One lab: where its two crates are and what its metadata says.
 #[derive(Debug, Clone)]
@@ -82,6 +87,9 @@ pub struct Limits {
     /// Address-space cap in MiB.
     #[serde(default = "default_memory")]
     pub memory_mib: u64,
+    /// Cap on the processes and threads running at once (see `proclimit.rs`).
+    #[serde(default = "default_processes")]
+    pub processes: u32,
 }
 
 fn default_timeout() -> u64 {
@@ -90,12 +98,16 @@ fn default_timeout() -> u64 {
 fn default_memory() -> u64 {
     DEFAULT_MEMORY_MIB
 }
+fn default_processes() -> u32 {
+    DEFAULT_PROCESSES
+}
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             memory_mib: DEFAULT_MEMORY_MIB,
+            processes: DEFAULT_PROCESSES,
         }
     }
 }
@@ -116,6 +128,8 @@ pub struct TestMeta {
     pub timeout_secs: Option<u64>,
     /// Overrides the lab's memory cap.
     pub memory_mib: Option<u64>,
+    /// Overrides the lab's cap on processes and threads.
+    pub processes: Option<u32>,
 }
 
 impl TestMeta {
@@ -124,6 +138,7 @@ impl TestMeta {
         Limits {
             timeout_secs: self.timeout_secs.unwrap_or(lab.timeout_secs),
             memory_mib: self.memory_mib.unwrap_or(lab.memory_mib),
+            processes: self.processes.unwrap_or(lab.processes),
         }
     }
 }

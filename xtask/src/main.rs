@@ -1,20 +1,34 @@
 //! The gclabs course tool, reached as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
-//! One module per command: `grade` (with `build`, `sandbox` and `report`), `hint`, `check`, `book`,
-//! `miri`, `parity`, `stubs`; `labs` reads the lab metadata they share.
+//! One module per command: `grade` (with `build`, `sandbox`, `progress` and `report`), `watch`,
+//! `list`, `hint`, `reset`, `check`, `book`, `miri`, `parity`, `stubs`; `labs` reads the lab
+//! metadata they share.
 
+mod autograder;
 mod book;
 mod build;
 mod check;
+mod checksums;
+mod formats;
 mod grade;
+mod gradescope;
 mod hint;
+mod junit;
 mod labs;
+mod list;
 mod miri;
 mod parity;
+mod pristine;
+mod proclimit;
+mod progress;
 mod report;
+mod reset;
 mod sandbox;
+mod sha1;
 mod stubs;
 mod text;
+mod watch;
+mod zip;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,14 +61,45 @@ enum Command {
         /// Grade the reference solutions instead of your work (they must score 100%).
         #[arg(long)]
         solutions: bool,
-        /// Print one JSON object per test, one per line, instead of the report.
-        #[arg(long)]
+        /// Print one JSON object per test, one per line, instead of the report (the same as
+        /// `--format json`).
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// The output format (default: human, the report for people).
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<formats::Format>,
+        /// Write the results to FILE instead of stdout (json, gradescope and junit only).
+        /// Gradescope reads /autograder/results/results.json.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Grade with the course's original tests, whatever the checkout's copies say.
+        ///
+        /// The grader checks every lab's graded files (lab.toml, tests/, the files tests
+        /// include) against labs/checksums.txt and always reports the ones changed. With
+        /// --pristine, it grades a copy of the checkout (in <target>/gclabs-pristine) that holds
+        /// the original files instead, and never writes the checkout itself. The originals come
+        /// from --pristine-from, the course this tool belongs to, or git history
+        /// (`git cat-file`); grading stops with an error if one cannot be found.
+        #[arg(long)]
+        pristine: bool,
+        /// A clean copy of the course (a fresh clone, say) to take the original graded files and
+        /// the checksum list from (default: the course this tool belongs to, then git).
+        #[arg(long, value_name = "DIR")]
+        pristine_from: Option<PathBuf>,
+        /// Grade the lab sources found in DIR in a pristine copy of the course (implies
+        /// --pristine).
+        ///
+        /// Only each selected lab's src/ is taken from DIR; DIR may be a learner's repository
+        /// (labs/NN-name/src, also inside one top folder), a lab folder (NN-name/src), or, when
+        /// one lab is graded, a lab's src/ folder or its files. This is what the Gradescope
+        /// autograder runs.
+        #[arg(long, value_name = "DIR")]
+        submission: Option<PathBuf>,
         /// Show the output of every failing test, not only the next one's.
         #[arg(long, short)]
         verbose: bool,
         /// Skip the measurements some labs run after their tests (lab 02's allocator speed and
-        /// memory use), which need a release build.
+        /// memory use, lab 03's collector speed), which need a release build.
         #[arg(long)]
         no_measure: bool,
     },
@@ -70,6 +115,50 @@ enum Command {
         /// Start the lab's hints again from the first step.
         #[arg(long, conflicts_with_all = ["test", "all"])]
         reset: bool,
+    },
+    /// Grade the lab you are editing again each time you save a file of it, until Ctrl-C.
+    ///
+    /// It polls: every half second it reads the modification times of the lab's files (src/,
+    /// tests/, lab.toml), which works on every file system, and grades once the files have
+    /// stopped changing. Enter grades again at once. Without --lab it follows your edits: it
+    /// starts on the lab you changed last (or the first lab not at full marks), and moves to
+    /// another lab when you save a file of it. The slow measurement of `cargo xtask grade` is
+    /// skipped.
+    Watch {
+        /// Watch only this lab (by number).
+        #[arg(long = "lab", value_name = "N")]
+        lab: Option<u32>,
+        /// Do not watch the files: grade again each time you press Enter (q and Enter to stop).
+        /// For folders where modification times are unreliable (some network or shared
+        /// folders), or when you would rather choose when.
+        #[arg(long)]
+        manual: bool,
+    },
+    /// List the labs and their graded tests, with points and what your last grade passed.
+    ///
+    /// It reads the results the last `cargo xtask grade` saved (nothing is built or run), and
+    /// says when a lab was not graded since you last changed it. A lab with many tests is shown
+    /// one line per book section, one mark per test.
+    List {
+        /// Only this lab (by number).
+        #[arg(long = "lab", value_name = "N")]
+        lab: Option<u32>,
+        /// One line per test, with its book section, even for a lab with many tests.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Put a lab's stubs back, as in a fresh clone, keeping your version as a backup.
+    ///
+    /// It lists the files it would change and asks first. Your whole labs/NN-name/src is copied
+    /// to backups/NN-name-<UTC time>/src (outside target/, so `cargo clean` keeps it; git
+    /// ignores it) before anything changes, and it says how to get it back. The lab's hints
+    /// start again from the first step.
+    Reset {
+        /// The lab's number.
+        lab: u32,
+        /// Do not ask (needed where there is no terminal to ask on). The backup is still made.
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Check the course's own contract (for maintainers): stubs fail, solutions pass, metadata,
     /// stubs, solutions and book agree, fmt and clippy are clean.
@@ -98,6 +187,33 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Rewrite labs/checksums.txt, the git blob ids of every lab's graded files (for
+    /// maintainers, after changing a test; `cargo test` fails while the list is stale).
+    Checksums {
+        /// Only compare: list the differences and exit 1 when the list is stale.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Build a Gradescope autograder bundle for the chosen labs (for instructors).
+    ///
+    /// The zip holds setup.sh (installs Rust if missing, builds the grader and warms its cache),
+    /// run_autograder (grades a submission's src/ with the course's original tests and writes
+    /// results.json), README.txt and the course. docs/classroom.md says how to use it.
+    Autograder {
+        /// The labs the bundle grades (by number; repeat for several; default: every lab).
+        #[arg(long = "lab", value_name = "N")]
+        labs: Vec<u32>,
+        /// Where to write the zip (default: target/gclabs-autograder-labNN.zip; the workflow of
+        /// --github-classroom goes to stdout by default).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Write a GitHub Classroom workflow instead: one autograding step per graded test,
+        /// worth its points, grading with the course's original tests.
+        #[arg(long)]
+        github_classroom: bool,
+    },
+    /// Show the limits each graded test runs under, and how this machine enforces them.
+    Limits,
     /// Regenerate the stubs in labs/*/src from the solutions (for maintainers). Files that change
     /// are backed up under target/gclabs-backups first.
     Stubs {
@@ -122,21 +238,39 @@ fn main() -> ExitCode {
             test,
             solutions,
             json,
+            format,
+            output,
+            pristine,
+            pristine_from,
+            submission,
             verbose,
             no_measure,
-        } => grade::run(&grade::Options {
-            root,
-            labs,
-            test,
-            side: if solutions {
-                grade::Side::Solutions
-            } else {
-                grade::Side::Labs
-            },
-            json,
-            verbose,
-            measure: !no_measure,
-        }),
+        } => {
+            let format = match (json, format) {
+                (true, _) => formats::Format::Json,
+                (false, format) => format.unwrap_or_default(),
+            };
+            grade::run(&grade::Options {
+                root,
+                labs,
+                test,
+                side: if solutions {
+                    grade::Side::Solutions
+                } else {
+                    grade::Side::Labs
+                },
+                json: format != formats::Format::Human,
+                verbose,
+                measure: !no_measure,
+                delivery: formats::Delivery {
+                    format,
+                    output,
+                    pristine,
+                    pristine_from,
+                    submission,
+                },
+            })
+        }
         Command::Hint {
             lab,
             test,
@@ -151,6 +285,9 @@ fn main() -> ExitCode {
                 reset,
             },
         ),
+        Command::Watch { lab, manual } => watch::run(&root, &watch::Options { lab, manual }),
+        Command::List { lab, verbose } => list::run(&root, &list::Options { lab, verbose }),
+        Command::Reset { lab, yes } => reset::run(&root, &reset::Options { lab, yes }),
         Command::Check => check::run(&root),
         Command::Book => book::build(&root),
         Command::Miri {
@@ -166,6 +303,20 @@ fn main() -> ExitCode {
             miri::run(&root, &selected, side, &test_files)
         }),
         Command::Parity { check } => parity::run(&root, check),
+        Command::Checksums { check } => checksums::run(&root, check),
+        Command::Autograder {
+            labs,
+            output,
+            github_classroom,
+        } => autograder::run(
+            &root,
+            &autograder::Options {
+                labs,
+                output,
+                github_classroom,
+            },
+        ),
+        Command::Limits => proclimit::show(&root),
         Command::Stubs { labs } => grade::select(&root, &labs)
             .and_then(|selected| stubs::write(&root, &selected))
             .map(|()| 0),

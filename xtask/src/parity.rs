@@ -105,7 +105,8 @@ pub fn run(root: &Path, check: bool) -> Result<i32, String> {
     } else {
         println!(
             "{} parity scripts re-recorded with {}: {} changed. Run the parity tests \
-             (`cargo test -p pyheap --test parity`) to see whether the Rust side still agrees.",
+             (`cargo test -p pyheap --test parity` and `cargo test -p cycles-solution --test \
+             parity`) to see whether the Rust side still agrees.",
             scripts.len(),
             python.1,
             changed.len()

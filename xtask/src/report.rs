@@ -10,6 +10,10 @@ use crate::text::wrap;
 
 /// How many lines of a failing test's output the next step shows.
 const DETAIL_LINES: usize = 40;
+/// A lab with more tests than this is summed up in the report rather than listed test by test.
+const SUM_UP_OVER: usize = 12;
+/// How many failing tests a summed-up lab lists one by one.
+const LISTED_AT_MOST: usize = 8;
 
 /// ANSI styling, switched off when stdout is not a terminal or `NO_COLOR` is set.
 struct Style {
@@ -98,7 +102,39 @@ pub fn human(results: &[LabResult], options: &Options) {
                 ))
             );
         }
-        for t in lab.tests.iter().filter(|_| !untouched || options.verbose) {
+        // A long lab is summed up, so that the whole report fits on a screen: one line for the
+        // tests that pass, one for those not started, and the others one by one, at most
+        // LISTED_AT_MOST of them. `--verbose` (or `cargo xtask list`) shows every test.
+        let summed_up = !untouched && !options.verbose && lab.tests.len() > SUM_UP_OVER;
+        let is_listed = |t: &&TestResult| {
+            !summed_up || !matches!(t.run.outcome, Outcome::Passed | Outcome::NotStarted { .. })
+        };
+        let passing: Vec<&TestResult> = lab
+            .tests
+            .iter()
+            .filter(|t| t.run.outcome == Outcome::Passed)
+            .collect();
+        let points: u32 = passing.iter().map(|t| t.points()).sum();
+        let passing = passing.len();
+        if summed_up && passing > 0 {
+            let text = match lab.tests.len() {
+                n if n == passing => format!("all {n} tests pass"),
+                n => format!("{passing} of {n} tests pass ({points} points)"),
+            };
+            println!("  {} {}", s.green("✓"), text);
+        }
+        let listed = lab.tests.iter().filter(is_listed).count();
+        let cap = match summed_up {
+            true => LISTED_AT_MOST,
+            false => usize::MAX,
+        };
+        for t in lab
+            .tests
+            .iter()
+            .filter(|_| !untouched || options.verbose)
+            .filter(is_listed)
+            .take(cap)
+        {
             let (mark, reason) = match &t.run.outcome {
                 Outcome::Passed => (s.green("✓"), String::new()),
                 Outcome::NotStarted { .. } => (s.dim("·"), s.dim(&t.run.outcome.reason())),
@@ -115,6 +151,23 @@ pub fn human(results: &[LabResult], options: &Options) {
             {
                 print_detail(t, "      ", &s);
             }
+        }
+        if summed_up && listed > cap {
+            let more = listed - cap;
+            let text = format!("… and {more} more that fail (--verbose lists them)");
+            println!("  {} {text}", s.red("✗"));
+        }
+        let mut not_started = lab
+            .tests
+            .iter()
+            .filter(|t| matches!(t.run.outcome, Outcome::NotStarted { .. }));
+        if let (true, Some(first)) = (summed_up, not_started.next()) {
+            let text = format!(
+                "{} not started (they reach a todo!()); the first is `{}`",
+                not_started.count() + 1,
+                first.meta.name
+            );
+            println!("  {}", s.dim(&format!("· {text}")));
         }
         if let (Some(m), Some(spec)) = (&lab.measurement, &lab.lab.meta.measure) {
             println!();
@@ -275,9 +328,11 @@ struct JsonMeasurement<'a> {
     output: String,
 }
 
-/// Prints one JSON line per test (`"kind": "test"`), and one per measurement
-/// (`"kind": "measurement"`) after its lab's tests.
-pub fn json(results: &[LabResult]) {
+/// The machine-readable report, one JSON object per line: one per test (`"kind": "test"`), and
+/// one per measurement (`"kind": "measurement"`) before its lab's tests. `formats` writes them to
+/// stdout or `--output`.
+pub fn json_lines(results: &[LabResult]) -> Vec<String> {
+    let mut lines = Vec::new();
     for lab in results {
         if let (Some(m), Some(spec)) = (&lab.measurement, &lab.lab.meta.measure) {
             let (ok, text) = match m {
@@ -292,7 +347,7 @@ pub fn json(results: &[LabResult]) {
                 output: strip_ansi(text),
             };
             if let Ok(text) = serde_json::to_string(&line) {
-                println!("{text}");
+                lines.push(text);
             }
         }
         for t in &lab.tests {
@@ -316,11 +371,12 @@ pub fn json(results: &[LabResult]) {
                 compile_error: lab.build_error.as_ref().map(|e| e.detail.as_str()),
             };
             match serde_json::to_string(&line) {
-                Ok(text) => println!("{text}"),
+                Ok(text) => lines.push(text),
                 Err(e) => eprintln!("could not write the result of {} as JSON: {e}", t.meta.name),
             }
         }
     }
+    lines
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -332,7 +388,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Removes ANSI escape sequences (`ESC [ ... letter`).
-fn strip_ansi(text: &str) -> String {
+pub fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {

@@ -4,8 +4,9 @@
 //! without bound, flood the terminal or call `process::exit(0)`. Each of these must end as that
 //! one test's failure, with a reason a learner can act on, and never as a pass, a hung grader or a
 //! crashed grader. So every test runs in a fresh process, in its own process group (so that
-//! anything it spawns is killed with it), with limits on time, address space, output and core
-//! dumps, and the outcome is read from its exit status and output, in that order of trust.
+//! anything it spawns is killed with it), with limits on time, address space, output, processes
+//! (see `proclimit.rs`) and core dumps, and the outcome is read from its exit status and output,
+//! in that order of trust.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -15,6 +16,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::labs::Limits;
+use crate::proclimit;
 
 /// How much output a test may write before it is stopped (`RLIMIT_FSIZE`): far more than any
 /// honest test prints, far less than a runaway print loop would.
@@ -53,6 +55,11 @@ pub enum Outcome {
     },
     /// The test printed more than [`OUTPUT_LIMIT_BYTES`].
     OutputLimit,
+    /// The test tried to run more processes or threads at once than its cap allows.
+    ProcessLimit {
+        /// The cap.
+        max: u32,
+    },
     /// Killed by a signal: a segfault, an abort, ...
     Crashed {
         /// The signal's number.
@@ -80,6 +87,7 @@ impl Outcome {
             Outcome::StackOverflow => "stack_overflow",
             Outcome::OutOfMemory { .. } => "out_of_memory",
             Outcome::OutputLimit => "output_limit",
+            Outcome::ProcessLimit { .. } => "process_limit",
             Outcome::Crashed { .. } => "crashed",
             Outcome::ExitedEarly { .. } => "exited_early",
             Outcome::Missing => "missing",
@@ -115,6 +123,10 @@ impl Outcome {
             Outcome::OutputLimit => format!(
                 "printed more than {} MiB of output and was stopped",
                 OUTPUT_LIMIT_BYTES >> 20
+            ),
+            Outcome::ProcessLimit { max } => format!(
+                "started more processes or threads than its cap of {max} at once: a fork bomb, \
+                 or a loop that spawns without waiting"
             ),
             Outcome::Crashed { signal } => match *signal {
                 libc::SIGSEGV | libc::SIGBUS => format!(
@@ -175,9 +187,22 @@ pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
             duration: Duration::ZERO,
         },
         Ok(Finished {
+            process_cap_hit: true,
+            status,
+            output,
+            duration,
+        }) if status.is_none_or(|s| classify(s, &output, limits) != Outcome::Passed) => Run {
+            outcome: Outcome::ProcessLimit {
+                max: limits.processes,
+            },
+            output,
+            duration,
+        },
+        Ok(Finished {
             status: None,
             output,
             duration,
+            ..
         }) => Run {
             outcome: Outcome::TimedOut {
                 secs: limits.timeout_secs,
@@ -189,6 +214,7 @@ pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
             status: Some(status),
             output,
             duration,
+            ..
         }) => Run {
             outcome: classify(status, &output, limits),
             output,
@@ -205,11 +231,14 @@ pub struct Finished {
     pub output: String,
     /// Wall-clock time.
     pub duration: Duration,
+    /// Whether the process (or what it started) reached the cap on processes: a fork failed.
+    pub process_cap_hit: bool,
 }
 
-/// Runs `cmd` in its own process group under `limits` (time, address space, output size, no core
-/// dumps), with its output captured; kills the group at the time limit, and in any case when the
-/// process ends, so nothing it spawned outlives it.
+/// Runs `cmd` in its own process group under `limits` (time, address space, output size,
+/// processes, no core dumps), with its output captured; kills the group at the time limit, and in
+/// any case when the process ends, so nothing it spawned outlives it (with a pids cgroup, not even
+/// what left the group).
 pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String> {
     let started = Instant::now();
     let log = tempfile().map_err(|e| format!("could not create a temporary file: {e}"))?;
@@ -222,19 +251,48 @@ pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String>
         .stderr(err)
         .process_group(0);
     let memory = limits.memory_mib << 20;
+    let cap = proclimit::Cap::new(limits.processes)?;
+    let (cgroup_procs, nproc) = cap.for_child();
+    // SAFETY: getpid has no preconditions.
+    let grader = unsafe { libc::getpid() };
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
-    // functions may be called; it calls only `setrlimit`, which is.
+    // functions may be called; it calls only `setrlimit`, `prctl` (one system call), `getppid` and, in
+    // `proclimit::join`, `getpid`, `open`, `write` and `close`, which are. It allocates nothing:
+    // the path was made before. (`PR_SET_PDEATHSIG` fires when the *thread* that forked exits;
+    // tests are started from the grader's main thread, which lives as long as the grader.)
     unsafe {
         cmd.pre_exec(move || {
+            if let Some(procs) = &cgroup_procs {
+                proclimit::join(procs)?;
+            }
             set_limit(libc::RLIMIT_AS, memory)?;
             set_limit(libc::RLIMIT_FSIZE, OUTPUT_LIMIT_BYTES)?;
             set_limit(libc::RLIMIT_CORE, 0)?;
+            if let Some(n) = nproc {
+                set_limit(libc::RLIMIT_NPROC, n)?;
+            }
+            // If the grader itself is killed (even by SIGKILL), the test dies with it. Had the
+            // grader already died between the fork and here, the signal would never come:
+            // then the test must not start at all.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != grader {
+                // No allocation here (another thread may hold the allocator's lock): a plain code.
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
             Ok(())
         });
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("could not start {:?}: {e}", cmd.get_program()))?;
+    interrupt::install();
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            cap.finish();
+            return Err(format!("could not start {:?}: {e}", cmd.get_program()));
+        }
+    };
+    let _running = interrupt::Running::new(child.id());
     let deadline = started + Duration::from_secs(limits.timeout_secs);
     let status = loop {
         match child.try_wait() {
@@ -243,20 +301,28 @@ pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String>
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             Err(e) => {
                 kill_group(child.id());
+                cap.finish();
                 return Err(format!("could not wait for the process: {e}"));
             }
         }
     };
     // Kill the whole group: on a timeout the process itself, and in every case anything it
-    // spawned and left behind.
+    // spawned and left behind; then whatever is left in its cgroup.
     kill_group(child.id());
     if status.is_none() {
         let _ = child.wait();
     }
+    let cgroup_saw_it = cap.finish();
+    let output = read_log(log);
+    // Without a cgroup to count, a failed fork shows as EAGAIN in what the test printed.
+    let process_cap_hit = cgroup_saw_it
+        || (matches!(proclimit::mechanism(), proclimit::Mechanism::Rlimit)
+            && output.contains("Resource temporarily unavailable"));
     Ok(Finished {
         status,
-        output: read_log(log),
+        output,
         duration: started.elapsed(),
+        process_cap_hit,
     })
 }
 
@@ -356,6 +422,62 @@ fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result
         Ok(())
     } else {
         Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Ctrl-C (or a `kill`) during a grade: the test runs in a process group of its own, so the
+/// terminal's SIGINT never reaches it, and without this it would go on running (an endless loop
+/// spinning forever) after the grader is gone. The handler kills the running test's group, then
+/// lets the signal end the grader as it would have.
+mod interrupt {
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// The process group of the test running now, or 0.
+    static RUNNING: AtomicI32 = AtomicI32::new(0);
+
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    extern "C" fn on_signal(signal: libc::c_int) {
+        let group = RUNNING.load(Ordering::SeqCst);
+        // SAFETY: `kill`, `signal` and `raise` are async-signal-safe; nothing here allocates
+        // or takes a lock.
+        unsafe {
+            if group > 0 {
+                libc::kill(-group, libc::SIGKILL);
+            }
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+    }
+
+    /// Installs the handler, once per process.
+    pub(super) fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            for signal in SIGNALS {
+                // SAFETY: `on_signal` only makes async-signal-safe calls (see above).
+                unsafe {
+                    libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+                }
+            }
+        });
+    }
+
+    /// Records the running test's group while it lives.
+    pub(super) struct Running;
+
+    impl Running {
+        pub(super) fn new(pid: u32) -> Running {
+            RUNNING.store(i32::try_from(pid).unwrap_or(0), Ordering::SeqCst);
+            Running
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            RUNNING.store(0, Ordering::SeqCst);
+        }
     }
 }
 

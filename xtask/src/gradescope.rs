@@ -1,0 +1,239 @@
+//! Gradescope's results.json (`cargo xtask grade --format gradescope`).
+//!
+//! The format is Gradescope's autograder specification
+//! (<https://gradescope-autograders.readthedocs.io/en/latest/specs/>): a top-level `score`,
+//! `output` and `tests`, each test with `name`, `score`, `max_score`, `status` (`passed` or
+//! `failed`), `output` and `visibility`. Every graded test is one entry, visible to the learner,
+//! with the reason it failed, its output (cut), its first hint and its book section: the same
+//! next step the report for people gives. The top-level output sums up each lab, shows a compile
+//! error in full, and lists graded files that were changed.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::formats;
+use crate::grade::{LabResult, TestResult};
+use crate::pristine::Integrity;
+use crate::report::strip_ansi;
+use crate::sandbox::Outcome;
+
+/// Lines of a failing test's output kept in its entry.
+const OUTPUT_LINES: usize = 60;
+/// Characters of a failing test's output kept in its entry.
+const OUTPUT_CHARS: usize = 6000;
+
+#[derive(Serialize)]
+struct Results {
+    score: u32,
+    execution_time: u64,
+    output: String,
+    stdout_visibility: &'static str,
+    tests: Vec<Test>,
+}
+
+#[derive(Serialize)]
+struct Test {
+    name: String,
+    number: String,
+    score: u32,
+    max_score: u32,
+    status: &'static str,
+    output: String,
+    visibility: &'static str,
+}
+
+/// The results.json text for these results.
+pub fn render(results: &[LabResult], integrity: &Integrity, elapsed: Duration) -> String {
+    let mut tests = Vec::new();
+    for lab in results {
+        for (i, t) in lab.tests.iter().enumerate() {
+            tests.push(Test {
+                name: format!("{} · {}", lab.lab.label(), t.meta.name),
+                number: format!("{}.{}", lab.lab.meta.number, i + 1),
+                score: t.points(),
+                max_score: t.meta.points,
+                status: if t.run.outcome == Outcome::Passed {
+                    "passed"
+                } else {
+                    "failed"
+                },
+                output: test_output(lab, t),
+                visibility: "visible",
+            });
+        }
+    }
+    let doc = Results {
+        score: results.iter().map(LabResult::points).sum(),
+        execution_time: elapsed.as_secs(),
+        output: summary(results, integrity),
+        stdout_visibility: "hidden",
+        tests,
+    };
+    to_json(&doc)
+}
+
+/// A results.json for a submission that could not be graded at all: score 0 and why.
+pub fn error(message: &str) -> String {
+    to_json(&Results {
+        score: 0,
+        execution_time: 0,
+        output: format!(
+            "This submission could not be graded, so it scores 0.\n\n{message}\n\n\
+             If that does not explain it, ask your instructor: the autograder's own output \
+             (visible to them) has the details."
+        ),
+        stdout_visibility: "hidden",
+        tests: Vec::new(),
+    })
+}
+
+fn to_json(doc: &Results) -> String {
+    // Serializing plain strings and numbers cannot fail; the fallback keeps the file valid anyway.
+    serde_json::to_string_pretty(doc)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .unwrap_or_else(|e| format!("{{\"score\": 0, \"output\": \"{e}\"}}\n"))
+}
+
+fn summary(results: &[LabResult], integrity: &Integrity) -> String {
+    let mut out = String::new();
+    for lab in results {
+        let passed = lab
+            .tests
+            .iter()
+            .filter(|t| t.run.outcome == Outcome::Passed)
+            .count();
+        out.push_str(&format!(
+            "{} · {}: {} / {} points, {} of {} tests pass\n",
+            lab.lab.label(),
+            lab.lab.meta.title,
+            lab.points(),
+            lab.max_points(),
+            passed,
+            lab.tests.len()
+        ));
+    }
+    let points: u32 = results.iter().map(LabResult::points).sum();
+    let max: u32 = results.iter().map(LabResult::max_points).sum();
+    out.push_str(&format!("Total: {points} / {max} points\n"));
+    if integrity.pristine {
+        out.push_str("Graded with the course's original tests.\n");
+    }
+    for lab in results {
+        if let Some(e) = &lab.build_error {
+            out.push_str(&format!(
+                "\n{} does not compile, so its tests score 0. The first error, at {}:\n\n{}\n",
+                lab.lab.label(),
+                e.summary,
+                cut(&strip_ansi(&e.detail))
+            ));
+        }
+    }
+    if let Some(text) = formats::changes_text(results, integrity) {
+        out.push('\n');
+        out.push_str(&text);
+    }
+    for lab in results {
+        if let (Some(m), Some(spec)) = (&lab.measurement, &lab.lab.meta.measure) {
+            let text = match m {
+                Ok(t) | Err(t) => t,
+            };
+            out.push_str(&format!(
+                "\n{}, measured, not graded: {}\n{}\n",
+                lab.lab.label(),
+                spec.title,
+                strip_ansi(text)
+            ));
+        }
+    }
+    out
+}
+
+fn test_output(lab: &LabResult, t: &TestResult) -> String {
+    let outcome = &t.run.outcome;
+    if *outcome == Outcome::Passed {
+        return format!("passed ({} ms)", t.run.duration.as_millis());
+    }
+    let mut out = strip_ansi(&outcome.reason());
+    out.push('\n');
+    if let Some(e) = &lab.build_error {
+        out.push_str(&format!(
+            "The lab does not compile: the first error is at {} (the full error is in the \
+             output above the tests).\n",
+            e.summary
+        ));
+        return out;
+    }
+    let detail = match outcome {
+        Outcome::Failed { message, .. } if !message.trim().is_empty() => message.clone(),
+        Outcome::NotStarted { .. } | Outcome::Missing => String::new(),
+        _ => t.run.output.clone(),
+    };
+    let detail = cut(&strip_ansi(&detail));
+    if !detail.trim().is_empty() {
+        out.push('\n');
+        out.push_str(&detail);
+        out.push('\n');
+    }
+    if let Some(hint) = t.meta.hints.first() {
+        out.push_str(&format!("\nHint: {hint}\n"));
+    }
+    let (page, anchor) = t
+        .meta
+        .section
+        .split_once('#')
+        .unwrap_or((&t.meta.section, ""));
+    out.push_str(&format!("Read: book/src/{page}, section #{anchor}\n"));
+    out.push_str(&format!(
+        "Try it yourself: cargo xtask grade --lab {} --test {}\n",
+        lab.lab.meta.number, t.meta.name
+    ));
+    out
+}
+
+/// The first OUTPUT_LINES lines and OUTPUT_CHARS characters of `text`, saying what was cut.
+fn cut(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines
+        .iter()
+        .take(OUTPUT_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if out.chars().count() > OUTPUT_CHARS {
+        out = out.chars().take(OUTPUT_CHARS).collect();
+        out.push_str("\n[... cut ...]");
+    } else if lines.len() > OUTPUT_LINES {
+        out.push_str(&format!(
+            "\n[... {} more lines]",
+            lines.len() - OUTPUT_LINES
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_document_is_valid_and_scores_zero() {
+        let text = error("the submission has no src/lib.rs for labs/01-refcount \"quoted\"");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["score"], 0);
+        assert!(v["output"].as_str().unwrap().contains("\"quoted\""));
+        assert_eq!(v["tests"].as_array().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn long_output_is_cut_and_says_so() {
+        let long: String = (0..200).map(|i| format!("line {i}\n")).collect();
+        let c = cut(&long);
+        assert!(c.contains("line 59"));
+        assert!(!c.contains("line 60\n"));
+        assert!(c.ends_with("[... 140 more lines]"), "{c}");
+    }
+}
