@@ -3,7 +3,7 @@
 //!
 //! Run it in release mode: `cargo run --release -p pools --example measure` measures your crate
 //! (`-p pools-solution` measures the reference against itself). It replays workload A of
-//! `shared/workloads.md`, reduced to 200,000 slots and 2,000,000 steady operations (2.2 million
+//! `docs/workloads.md`, reduced to 200,000 slots and 2,000,000 steady operations (2.2 million
 //! operations in all; the full 10 million take five times as long and say the same), and prints:
 //!
 //! * **ns/op**: the best of 3 timed replays ([`replay_timed`]: each operation plus an 8-byte

@@ -1,4 +1,4 @@
-//! Workload R of `shared/workloads.md`: what one reference-count operation costs.
+//! Workload R of `docs/workloads.md`: what one reference-count operation costs.
 //!
 //! One op is `clone` + `drop` of a shared pointer, or `new(42u64)` + `drop`, with `black_box`
 //! around both so the compiler cannot fold the pair away. Our [`refcount::Rc`] is measured next

@@ -1,4 +1,4 @@
-//! Workload A of `shared/workloads.md`: what one small-object operation costs, in its steady
+//! Workload A of `docs/workloads.md`: what one small-object operation costs, in its steady
 //! phase, for pymalloc, the C library's allocator and mimalloc (and, as a floor, a bump arena
 //! allocating the same sizes and never freeing).
 //!

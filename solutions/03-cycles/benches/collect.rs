@@ -1,4 +1,4 @@
-//! Workload C of `shared/workloads.md` on the reference collector: the time of one full
+//! Workload C of `docs/workloads.md` on the reference collector: the time of one full
 //! collection (`gc.collect()`), the graph built untimed.
 //!
 //! Each node is a pyheap list (a tracked container holding a growable list of references), and
@@ -8,7 +8,8 @@
 //!
 //! - `two_cycles/1M_objects`: the workload, 1,000,000 objects in 500,000 2-cycles
 //!   (`a = []; b = [a]; a.append(b)`), all garbage;
-//! - `a_pairs`, `b_ring`, `c_live`, `d_random` at n = 1,000,000, as workloads.md defines them;
+//! - `a_pairs`, `b_ring`, `c_live`, `d_random` at n = 1,000,000, as `docs/workloads.md` defines
+//!   them;
 //! - two baselines on the same 1,000,000 objects, run in the same process: `traverse_only`
 //!   visits every tracked object's references once (the least any tracing pass must do), and
 //!   `refcount_free` frees the same objects by reference counting alone (500,000 *acyclic* pairs,
@@ -28,7 +29,7 @@ use pyheap::{GcList, Heap, ObjId};
 /// Workload C's n.
 const N: usize = 1_000_000;
 
-/// xorshift64, as workloads.md defines it.
+/// xorshift64, as docs/workloads.md defines it.
 struct XorShift64(u64);
 
 impl XorShift64 {

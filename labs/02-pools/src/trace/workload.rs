@@ -1,6 +1,6 @@
 //! Traces generated from a seed: workload A of the course's benchmarks, and small random traces.
 //!
-//! Provided, not a task: workload A is defined exactly (in `shared/workloads.md`) so that any
+//! Provided, not a task: workload A is defined exactly (in `docs/workloads.md`) so that any
 //! allocator, here or in another language, replays the same operations, and its checksum proves
 //! it. Do not change it.
 
@@ -50,7 +50,7 @@ pub enum Phase {
     Teardown,
 }
 
-/// Workload A of `shared/workloads.md`, as an iterator of operations: the small-object traffic of
+/// Workload A of `docs/workloads.md`, as an iterator of operations: the small-object traffic of
 /// a Python-like program, objects of 16 to 512 bytes, half of them below 65 bytes.
 ///
 /// * Seed [`WorkloadA::SEED`]. Size draw, from one step `r`: `b = r % 100`, `v = r >> 32`;
