@@ -112,6 +112,15 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(" ");
+    // What the bundle grades, for people: one line per lab with its points, and the total that
+    // the Gradescope assignment must be set to.
+    let points = |lab: &crate::labs::Lab| lab.meta.tests.iter().map(|t| t.points).sum::<u32>();
+    let described: Vec<String> = labs
+        .iter()
+        .map(|l| format!("  {} · {}, {} points", l.label(), l.meta.title, points(l)))
+        .collect();
+    let described = described.join("\n");
+    let total: u32 = labs.iter().map(points).sum();
     let mut entries = vec![
         zip::Entry {
             name: "setup.sh".into(),
@@ -126,7 +135,8 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
         zip::Entry {
             name: "README.txt".into(),
             data: README
-                .replace("@LABS@", &lab_list)
+                .replace("@GRADED@", &described)
+                .replace("@TOTAL@", &total.to_string())
                 .replace("@LAYOUTS@", pristine::LAYOUTS)
                 .into_bytes(),
             mode: 0o644,
@@ -180,6 +190,7 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
     println!("Configure Autograder page, upload this file (Ubuntu base image), and build it.");
     println!("Learners submit their repository (upload, or GitHub) or the lab's src/ folder;");
     println!("README.txt in the zip lists the accepted layouts and how to try it locally.");
+    println!("Set the assignment's total to {total} points, the sum of the graded tests' points.");
     Ok(0)
 }
 
@@ -340,8 +351,10 @@ exit 0
 const README: &str = r#"gclabs: a Gradescope autograder, made by `cargo xtask autograder`
 ===================================================================
 
-It grades labs @LABS@ of the course in course/. Upload this zip as the autograder of a Gradescope
-Programming Assignment (Ubuntu base image).
+It grades, from the course in course/:
+@GRADED@
+Upload this zip as the autograder of a Gradescope Programming Assignment (Ubuntu base image), and
+set the assignment's total to @TOTAL@ points.
 
 setup.sh        run once by Gradescope: installs Rust if missing, builds the grader, warms the
                 build cache by grading the stubs
@@ -355,7 +368,7 @@ else comes from course/, so edited or added tests change nothing):
 
 Scores: every graded test is one entry worth its points in lab.toml, visible to the learner with
 the reason it failed, its output, a hint and the book section. A submission that does not compile
-scores 0 and shows the first compiler error. Set the assignment's total to the labs' total.
+scores 0 and shows the first compiler error; the score is at most @TOTAL@ points.
 
 To try it on your machine (the paths are environment variables):
 

@@ -74,6 +74,49 @@ impl Delivery {
         }
         Ok(())
     }
+
+    /// Checks that `--output` can be written, before a grade that may take minutes. When it
+    /// cannot, there is nowhere to put even the document that says why.
+    pub fn check_output(&self) -> Result<(), String> {
+        match (&self.output, self.format) {
+            // `validate` says that the report for people is not written to a file.
+            (_, Format::Human) | (None, _) => Ok(()),
+            (Some(path), _) => writable(path),
+        }
+    }
+}
+
+/// Checks that the results can be written to `path`, before a grade that may take minutes: the
+/// file is opened for appending (so an existing one is left as it is) and removed again if it did
+/// not exist. Its folder is created, as writing the results would.
+fn writable(path: &Path) -> Result<(), String> {
+    let fail = |why: String| {
+        format!(
+            "cannot write the results to {}: {why}. Nothing was graded: give --output a file in \
+             a folder you can write to.",
+            path.display()
+        )
+    };
+    if path.is_dir() {
+        return Err(fail(format!(
+            "it is a folder (name a file in it, such as {})",
+            path.join("results.json").display()
+        )));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| fail(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| fail(e.to_string()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// Delivers the results in the chosen format.
@@ -110,7 +153,10 @@ pub fn failed(delivery: &Delivery, message: &str) {
         Format::Junit => junit::error(message),
         Format::Human | Format::Json => return,
     };
-    if let Err(e) = write_out(delivery.output.as_deref(), &text) {
+    // The caller prints `message`; a second line only if this write failed for another reason.
+    if let Err(e) = write_out(delivery.output.as_deref(), &text)
+        && !message.contains(&e)
+    {
         eprintln!("error: {e}");
     }
 }

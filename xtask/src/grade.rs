@@ -90,14 +90,16 @@ impl LabResult {
 /// Runs `cargo xtask grade`. Returns the process exit code: 0 only when every selected test
 /// passed. When it cannot grade, a Gradescope or JUnit output still gets a document saying why.
 pub fn run(options: &Options) -> Result<i32, String> {
+    options.delivery.check_output()?;
     run_delivered(options).inspect_err(|message| formats::failed(&options.delivery, message))
 }
 
 fn run_delivered(options: &Options) -> Result<i32, String> {
     let started = std::time::Instant::now();
+    let checkout = labs::checkout(&options.root)?;
     options.delivery.validate()?;
     // The learner's checkout, or a copy with the original graded files (`--pristine`).
-    let course = Course::prepare(&options.root, &options.delivery.request(&options.labs))?;
+    let course = Course::prepare(&checkout, &options.delivery.request(&options.labs))?;
     let root = course.root();
     let labs = select(root, &options.labs)?;
     let mut results = grade(
@@ -141,6 +143,30 @@ pub fn select(root: &Path, numbers: &[u32]) -> Result<Vec<Lab>, String> {
         .collect())
 }
 
+/// Why `--test NAME` selects nothing among `labs`: a test of another lab (and the command that
+/// grades it), or no test of that name at all (and where the names are listed).
+fn no_such_test(root: &Path, labs: &[Lab], name: &str) -> String {
+    let all = labs::discover(root).unwrap_or_default();
+    if let Some(other) = labs::labs_with_test(&all, name).first() {
+        let selected: Vec<String> = labs.iter().map(Lab::label).collect();
+        return format!(
+            "`{name}` is a test of {}, not of {}. To grade it: `cargo xtask grade --lab {} \
+             --test {name}`.",
+            other.label(),
+            selected.join(" or "),
+            other.meta.number
+        );
+    }
+    let scope = match labs {
+        [lab] => format!(" --lab {}", lab.meta.number),
+        _ => String::new(),
+    };
+    format!(
+        "no graded test is named `{name}`. `cargo xtask list{scope} --verbose` lists the graded \
+         tests, one per line."
+    )
+}
+
 /// Grades `labs` on `side`. With `progress`, says on stderr what it is doing.
 pub fn grade(
     root: &Path,
@@ -150,13 +176,9 @@ pub fn grade(
     progress: bool,
 ) -> Result<Vec<LabResult>, String> {
     if let Some(name) = only_test
-        && !labs
-            .iter()
-            .any(|l| l.meta.tests.iter().any(|t| t.name == name))
+        && labs::labs_with_test(labs, name).is_empty()
     {
-        return Err(format!(
-            "no graded test is named `{name}`. `cargo xtask grade` lists the test names."
-        ));
+        return Err(no_such_test(root, labs, name));
     }
     let mut results = Vec::new();
     let mut bar = Progress::new(progress);

@@ -42,18 +42,35 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
         return Ok(0);
     }
     let test = match &options.test {
-        Some(name) => lab.meta.tests.iter().find(|t| t.name == *name).ok_or_else(|| {
-            format!(
-                "{} has no graded test named `{name}`. `cargo xtask grade --lab {} --verbose` lists them.",
-                lab.label(),
-                lab.meta.number
-            )
-        })?,
+        Some(name) => lab
+            .meta
+            .tests
+            .iter()
+            .find(|t| t.name == *name)
+            .ok_or_else(|| no_such_test(root, lab, name))?,
         None => match first_failing(root, lab)? {
-            Some(t) => t,
-            None => {
+            Next::Test(t) => t,
+            Next::AllPass => {
                 println!("Every test of {} passes: no hint needed.", lab.label());
                 return Ok(0);
+            }
+            Next::DoesNotCompile(summary) => {
+                // Every test "fails", but the first one's hint would be about code that may
+                // well be right: the compiler error is the next step.
+                println!(
+                    "{} does not compile, so none of its tests can run. The first error:",
+                    lab.label()
+                );
+                println!("  {summary}");
+                let next = format!(
+                    "Fix it first: `cargo xtask grade --lab {n}` shows the whole error. \
+                     `cargo xtask hint {n} TEST` gives the hints of a given test.",
+                    n = lab.meta.number
+                );
+                for line in wrap(&next, 90) {
+                    println!("  {line}");
+                }
+                return Ok(1);
             }
         },
     };
@@ -92,16 +109,52 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
     Ok(0)
 }
 
+/// What to give a hint about, when no test is named.
+enum Next<'a> {
+    /// The first test of the lab that does not pass.
+    Test(&'a TestMeta),
+    /// Every test passes.
+    AllPass,
+    /// The lab does not compile: the compiler's first error, in one line.
+    DoesNotCompile(String),
+}
+
 /// The first test of the lab, in metadata order, that does not pass (grades the lab quietly).
-fn first_failing<'a>(root: &Path, lab: &'a Lab) -> Result<Option<&'a TestMeta>, String> {
+fn first_failing<'a>(root: &Path, lab: &'a Lab) -> Result<Next<'a>, String> {
     eprintln!("  grading {} to find the next test ...", lab.label());
     let results = grade::grade(root, std::slice::from_ref(lab), Side::Labs, None, false)?;
+    if let Some(error) = results.iter().find_map(|r| r.build_error.as_ref()) {
+        return Ok(Next::DoesNotCompile(error.summary.clone()));
+    }
     let failing = results
         .iter()
         .flat_map(|r| &r.tests)
         .find(|t| t.run.outcome != Outcome::Passed)
         .map(|t| t.meta.name.clone());
-    Ok(failing.and_then(|name| lab.meta.tests.iter().find(|t| t.name == name)))
+    Ok(failing
+        .and_then(|name| lab.meta.tests.iter().find(|t| t.name == name))
+        .map_or(Next::AllPass, Next::Test))
+}
+
+/// Why `hint N NAME` has nothing to show: `NAME` is a test of another lab (and the command for
+/// its hints), or of no lab (and where the names are listed).
+fn no_such_test(root: &Path, lab: &Lab, name: &str) -> String {
+    let all = crate::labs::discover(root).unwrap_or_default();
+    if let Some(other) = crate::labs::labs_with_test(&all, name).first() {
+        return format!(
+            "{} has no graded test named `{name}`: it is a test of {}. Its hints: `cargo xtask \
+             hint {} {name}`.",
+            lab.label(),
+            other.label(),
+            other.meta.number
+        );
+    }
+    format!(
+        "{} has no graded test named `{name}`. `cargo xtask list --lab {} --verbose` lists its \
+         tests, one per line.",
+        lab.label(),
+        lab.meta.number
+    )
 }
 
 /// Forgets which hints of lab `number` were shown, so they start again from the first step.

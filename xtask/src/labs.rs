@@ -150,6 +150,66 @@ impl Lab {
     }
 }
 
+/// The gclabs checkout at `dir` (`--root`, or the course this tool belongs to), made absolute.
+/// The error names the folder and, when it is not a checkout, says which folder would be: a
+/// learner who points `--root` at `labs/` or a lab is told to use the checkout above it.
+pub fn checkout(dir: &Path) -> Result<PathBuf, String> {
+    let root = folder(dir)?;
+    if root.join("labs").is_dir() {
+        return Ok(root);
+    }
+    let above = root
+        .ancestors()
+        .skip(1)
+        .find(|a| a.join("labs").is_dir() && a.join("Cargo.toml").is_file());
+    let what_to_do = match above {
+        Some(top) => format!(
+            "It is inside the checkout {}: give that folder to --root.",
+            top.display()
+        ),
+        None => "--root takes the top folder of a clone of the course, the one that holds \
+                 labs/ and solutions/."
+            .to_string(),
+    };
+    Err(format!(
+        "{} is not a gclabs checkout: it has no labs/ folder. {what_to_do}",
+        root.display()
+    ))
+}
+
+/// The folder `dir` (`--root`), made absolute: for the commands that need no labs (`parity`,
+/// `book`), which say themselves what they miss.
+pub fn folder(dir: &Path) -> Result<PathBuf, String> {
+    dir.canonicalize().map_err(|e| {
+        format!(
+            "the folder given with --root ({}) cannot be used: {e}",
+            dir.display()
+        )
+    })
+}
+
+/// The labs that have a graded test named `name`.
+pub fn labs_with_test<'a>(labs: &'a [Lab], name: &str) -> Vec<&'a Lab> {
+    labs.iter()
+        .filter(|l| l.meta.tests.iter().any(|t| t.name == name))
+        .collect()
+}
+
+/// Parses a lab given on the command line: its number (`1`, `01`). Anything else, such as the
+/// folder name a learner sees (`01-refcount`), is an error that says how labs are given.
+pub fn parse_number(text: &str) -> Result<u32, String> {
+    text.trim().parse::<u32>().map_err(|_| {
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        let example = match digits.parse::<u32>() {
+            Ok(n) => format!("{n} for labs/{text}"),
+            Err(_) => "1 for labs/01-refcount".to_string(),
+        };
+        format!(
+            "a lab is given by its number, such as {example} (`cargo xtask list` shows the labs)"
+        )
+    })
+}
+
 /// Finds every lab under `root/labs`, sorted by number. Errors say which file is wrong and how.
 pub fn discover(root: &Path) -> Result<Vec<Lab>, String> {
     let labs_dir = root.join("labs");

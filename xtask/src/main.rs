@@ -53,13 +53,13 @@ enum Command {
     /// the next step.
     Grade {
         /// Grade only this lab (by number; repeat for several).
-        #[arg(long = "lab", value_name = "N")]
+        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
         labs: Vec<u32>,
         /// Run only the graded test with this name.
         #[arg(long, value_name = "NAME")]
         test: Option<String>,
         /// Grade the reference solutions instead of your work (they must score 100%).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "submission")]
         solutions: bool,
         /// Print one JSON object per test, one per line, instead of the report (the same as
         /// `--format json`).
@@ -106,6 +106,7 @@ enum Command {
     /// Show the hints of a graded test, one more step each time you ask.
     Hint {
         /// The lab's number.
+        #[arg(value_parser = labs::parse_number)]
         lab: u32,
         /// The test (default: the first test of the lab that does not pass yet).
         test: Option<String>,
@@ -126,7 +127,7 @@ enum Command {
     /// skipped.
     Watch {
         /// Watch only this lab (by number).
-        #[arg(long = "lab", value_name = "N")]
+        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
         lab: Option<u32>,
         /// Do not watch the files: grade again each time you press Enter (q and Enter to stop).
         /// For folders where modification times are unreliable (some network or shared
@@ -141,7 +142,7 @@ enum Command {
     /// one line per book section, one mark per test.
     List {
         /// Only this lab (by number).
-        #[arg(long = "lab", value_name = "N")]
+        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
         lab: Option<u32>,
         /// One line per test, with its book section, even for a lab with many tests.
         #[arg(long, short)]
@@ -155,6 +156,7 @@ enum Command {
     /// start again from the first step.
     Reset {
         /// The lab's number.
+        #[arg(value_parser = labs::parse_number)]
         lab: u32,
         /// Do not ask (needed where there is no terminal to ask on). The backup is still made.
         #[arg(long, short)]
@@ -169,7 +171,7 @@ enum Command {
     /// (needs a nightly toolchain with the miri component).
     Miri {
         /// Only this lab (by number; repeat for several).
-        #[arg(long = "lab", value_name = "N")]
+        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
         labs: Vec<u32>,
         /// Check the reference solutions instead of your work.
         #[arg(long)]
@@ -201,7 +203,7 @@ enum Command {
     /// results.json), README.txt and the course. docs/classroom.md says how to use it.
     Autograder {
         /// The labs the bundle grades (by number; repeat for several; default: every lab).
-        #[arg(long = "lab", value_name = "N")]
+        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
         labs: Vec<u32>,
         /// Where to write the zip (default: target/gclabs-autograder-labNN.zip; the workflow of
         /// --github-classroom goes to stdout by default).
@@ -218,17 +220,25 @@ enum Command {
     /// are backed up under target/gclabs-backups first.
     Stubs {
         /// Only this lab (by number).
-        #[arg(long = "lab", value_name = "N")]
+        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
         labs: Vec<u32>,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = match cli.root.unwrap_or_else(default_root).canonicalize() {
-        Ok(root) => root,
-        Err(e) => {
-            eprintln!("error: the folder given with --root cannot be used: {e}");
+    let given = cli.root.unwrap_or_else(default_root);
+    let checked = match cli.command {
+        Command::Parity { .. } | Command::Book => labs::folder(&given),
+        _ => labs::checkout(&given),
+    };
+    let root = match (checked, &cli.command) {
+        (Ok(root), _) => root,
+        // `grade` checks it again, to say why in its output format too (a results.json with
+        // score 0, a JUnit error), as it does for every reason it cannot grade.
+        (Err(_), Command::Grade { .. }) => given,
+        (Err(message), _) => {
+            eprintln!("error: {message}");
             return ExitCode::from(2);
         }
     };

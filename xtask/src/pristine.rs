@@ -246,6 +246,16 @@ impl Sources {
                     dir.display()
                 )
             })?;
+            // Without labs/ it holds no original and no checksum list: grading would go on with
+            // the other sources as if the option had not been given.
+            if !dir.join("labs").is_dir() {
+                return Err(format!(
+                    "the folder given with --pristine-from ({}) has no labs/ folder, so it holds \
+                     none of the course's graded files. Give it a clean copy of the course (a \
+                     fresh clone will do).",
+                    dir.display()
+                ));
+            }
             dirs.push(dir);
         }
         if let Ok(tool) = crate::default_root().canonicalize() {
@@ -764,8 +774,18 @@ fn find_src(submission: &Path, dir: &str, single: bool) -> Result<PathBuf, Strin
         }
         text
     };
+    // A lab's src/ (or its files) at the top names no lab: it is taken only when one is graded.
+    let unnamed =
+        !single && (submission.join("src/lib.rs").is_file() || submission.join("lib.rs").is_file());
+    let why = if unnamed {
+        " Its lib.rs is in no lab's folder, and several labs are graded: such a src/ is taken \
+         only when one lab is graded (--lab N). Otherwise put each lab's src/ in its folder \
+         (NN-name/src/)."
+    } else {
+        ""
+    };
     Err(format!(
-        "the submission has no src/lib.rs for labs/{dir}. It holds: {shown}.\n\
+        "the submission has no src/lib.rs for labs/{dir}. It holds: {shown}.{why}\n\
          Accepted layouts (each needs the lab's src/lib.rs):\n{LAYOUTS}"
     ))
 }

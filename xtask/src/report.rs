@@ -50,9 +50,18 @@ impl Style {
 /// The report for people: per lab, per test, the total, and the next step.
 pub fn human(results: &[LabResult], options: &Options) {
     let s = Style::new();
-    let what = match options.side {
-        Side::Labs => "your work in labs/",
-        Side::Solutions => "the reference solutions in solutions/",
+    // "Your work" only in the learner's own checkout: an instructor grading a submission or
+    // another checkout is told whose work it is.
+    let own = |root: &std::path::Path| {
+        root.canonicalize().ok() == crate::default_root().canonicalize().ok()
+    };
+    let what = match (options.side, &options.delivery.submission) {
+        (Side::Solutions, _) => "the reference solutions in solutions/".to_string(),
+        (Side::Labs, Some(dir)) => format!("the submission in {}", dir.display()),
+        (Side::Labs, None) if !own(&options.root) => {
+            format!("the work in {}/", options.root.join("labs").display())
+        }
+        (Side::Labs, None) => "your work in labs/".to_string(),
     };
     println!();
     println!("{}", s.bold(&format!("gclabs grader: {what}")));
@@ -117,10 +126,7 @@ pub fn human(results: &[LabResult], options: &Options) {
         let points: u32 = passing.iter().map(|t| t.points()).sum();
         let passing = passing.len();
         if summed_up && passing > 0 {
-            let text = match lab.tests.len() {
-                n if n == passing => format!("all {n} tests pass"),
-                n => format!("{passing} of {n} tests pass ({points} points)"),
-            };
+            let text = passing_line(passing, lab.tests.len(), points);
             println!("  {} {}", s.green("✓"), text);
         }
         let listed = lab.tests.iter().filter(is_listed).count();
@@ -379,6 +385,18 @@ pub fn json_lines(results: &[LabResult]) -> Vec<String> {
     lines
 }
 
+/// What a summed-up lab's tests that pass are worth: `3 of 51 tests pass (4 points)`.
+fn passing_line(passing: usize, tests: usize, points: u32) -> String {
+    if passing == tests {
+        format!("all {tests} tests pass")
+    } else {
+        format!(
+            "{passing} of {tests} tests pass ({})",
+            plural(points as usize, "point")
+        )
+    }
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -405,4 +423,16 @@ pub fn strip_ansi(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summed_up_lab_says_what_its_passing_tests_are_worth_in_good_english() {
+        assert_eq!(passing_line(1, 51, 1), "1 of 51 tests pass (1 point)");
+        assert_eq!(passing_line(3, 51, 4), "3 of 51 tests pass (4 points)");
+        assert_eq!(passing_line(51, 51, 100), "all 51 tests pass");
+    }
 }

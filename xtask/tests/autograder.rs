@@ -170,6 +170,20 @@ fn the_bundle_has_what_gradescope_needs_at_its_root() {
 }
 
 #[test]
+fn the_readme_names_the_labs_and_the_total_to_set() {
+    let readme = fs::read_to_string(bundle().join("README.txt")).unwrap();
+    assert!(
+        readme.contains("\n  Lab 01 · Passing, 4 points\n"),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("set the assignment's total to 4 points"),
+        "{readme}"
+    );
+    assert!(!readme.contains('@'), "a placeholder is left: {readme}");
+}
+
+#[test]
 fn a_passing_submission_scores_full_marks() {
     // The whole repository, inside one top folder as GitHub's zip download has it.
     let doc = run_autograder(&submission(

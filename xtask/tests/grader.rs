@@ -545,7 +545,23 @@ fn pristine_grades_the_original_tests_and_leaves_the_learners_files_alone() {
 
 #[test]
 fn pristine_without_the_originals_is_a_clear_error() {
-    let out = grade(&["--lab", "7", "--pristine"]);
+    // The grader also looks for originals in git history, and this course's history holds the
+    // fixture's (xtask/fixtures/originals is committed): git is pointed at an empty repository,
+    // as for a course whose history never had them. Without git, there is no history anyway.
+    let empty_history = scratch("empty-history.git");
+    let _ = Command::new("git")
+        .args(["init", "-q", "--bare"])
+        .arg(&empty_history)
+        .output();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(classroom(""))
+        .args(["grade", "--lab", "7", "--pristine"])
+        .env("CARGO_TARGET_DIR", fixture_target())
+        .env("NO_COLOR", "1")
+        .env("GIT_DIR", &empty_history)
+        .output()
+        .expect("the xtask binary runs");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -842,4 +858,277 @@ fn json_lines_go_to_a_file_and_json_is_format_json() {
     assert_eq!(human_to_file.status.code(), Some(2));
     let err = String::from_utf8(human_to_file.stderr).unwrap();
     assert!(err.contains("needs a machine-readable format"), "{err}");
+}
+
+// Bad input: each mistake is an error that says what was wrong and what to do, with exit code 2,
+// before anything is built.
+
+/// `cargo xtask ARGS` with no `--root` added, for the tests that give their own.
+fn xtask_bare(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("CARGO_TARGET_DIR", fixture_target())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the xtask binary runs")
+}
+
+fn stderr_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_root_that_is_not_a_checkout_is_named_with_what_to_give_instead() {
+    // Outside this course (the scratch folder is in its target/, inside the checkout).
+    let outside =
+        std::env::temp_dir().join(format!("gclabs-not-a-checkout-{}", std::process::id()));
+    std::fs::create_dir_all(&outside).unwrap();
+    let empty = outside.canonicalize().unwrap().display().to_string();
+    for command in [&["grade"][..], &["list"], &["hint", "1"], &["limits"]] {
+        let mut args = vec!["--root", &empty];
+        args.extend_from_slice(command);
+        let out = xtask_bare(&args);
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        let err = stderr_of(&out);
+        assert!(
+            err.contains(&format!(
+                "{empty} is not a gclabs checkout: it has no labs/ folder"
+            )),
+            "{command:?}: {err}"
+        );
+        assert!(err.contains("the one that holds labs/"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&outside);
+
+    // A folder inside a checkout: the checkout is the one to give.
+    let inside = classroom("labs/01-passing/src");
+    let out = xtask_bare(&["--root", inside.to_str().unwrap(), "grade"]);
+    assert_eq!(out.status.code(), Some(2));
+    let top = classroom("").canonicalize().unwrap();
+    assert!(
+        stderr_of(&out).contains(&format!(
+            "It is inside the checkout {}: give that folder to --root.",
+            top.display()
+        )),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // A folder that does not exist is named, and Gradescope still gets a results.json.
+    let results = scratch("no-root-results.json");
+    let out = xtask_bare(&[
+        "--root",
+        "/no/such/gclabs",
+        "grade",
+        "--format",
+        "gradescope",
+        "--output",
+        results.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("the folder given with --root (/no/such/gclabs) cannot be used"),
+        "{}",
+        stderr_of(&out)
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    assert_eq!(doc["score"], 0);
+    assert!(
+        doc["output"].as_str().unwrap().contains("/no/such/gclabs"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_refused_before_grading() {
+    // A folder given as the file.
+    let folder = scratch("output-folder");
+    std::fs::create_dir_all(&folder).unwrap();
+    let out = grade(&[
+        "--format",
+        "gradescope",
+        "--output",
+        folder.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("it is a folder"), "{err}");
+    assert!(err.contains("Nothing was graded"), "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "said once: {err}");
+    // Nothing was built or run: the progress lines never started.
+    assert!(!err.contains("building"), "{err}");
+
+    // A file under a file: its folder cannot be made.
+    let blocker = scratch("output-blocker");
+    std::fs::write(&blocker, "a file, not a folder").unwrap();
+    let inside = blocker.join("results.json");
+    let out = grade(&["--json", "--output", inside.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!("cannot write the results to {}", inside.display())),
+        "{err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "said once: {err}");
+
+    // A writable place is left as it was found: an existing file untouched, a new one not made.
+    let kept = scratch("kept.json");
+    std::fs::write(&kept, "earlier results").unwrap();
+    let out = grade(&["--lab", "9", "--json", "--output", kept.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "earlier results");
+    let fresh = scratch("fresh.json");
+    let out = grade(&["--lab", "9", "--json", "--output", fresh.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!fresh.exists());
+}
+
+#[test]
+fn a_test_name_of_another_lab_or_of_none_says_where_to_look() {
+    let out = grade(&["--lab", "1", "--test", "todo_reads_as_not_started"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("`todo_reads_as_not_started` is a test of Lab 02, not of Lab 01"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`cargo xtask grade --lab 2 --test todo_reads_as_not_started`"),
+        "{err}"
+    );
+
+    let out = grade(&["--test", "no_such_test"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("no graded test is named `no_such_test`. `cargo xtask list --verbose`"),
+        "{err}"
+    );
+
+    let out = xtask(&["hint", "2", "no_such_test"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("Lab 02 has no graded test named `no_such_test`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`cargo xtask list --lab 2 --verbose`"),
+        "{err}"
+    );
+
+    let out = xtask(&["hint", "1", "todo_reads_as_not_started"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(
+            "it is a test of Lab 02. Its hints: `cargo xtask hint 2 todo_reads_as_not_started`"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_lab_given_by_name_says_to_give_its_number() {
+    let out = grade(&["--lab", "01", "--no-measure"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    for (args, example) in [
+        (
+            &["grade", "--lab", "01-passing"][..],
+            "such as 1 for labs/01-passing",
+        ),
+        (&["hint", "passing"], "such as 1 for labs/01-refcount"),
+        (&["reset", "two", "--yes"], "such as 1 for labs/01-refcount"),
+    ] {
+        let out = xtask(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr_of(&out);
+        assert!(
+            err.contains(&format!("a lab is given by its number, {example}")),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn flags_that_contradict_each_other_are_refused() {
+    let submission = scratch("solutions-and-submission");
+    std::fs::create_dir_all(submission.join("src")).unwrap();
+    std::fs::write(submission.join("src/lib.rs"), "").unwrap();
+    let out = grade(&["--solutions", "--submission", submission.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("'--solutions' cannot be used with '--submission <DIR>'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pristine_from_a_folder_that_is_not_the_course_is_a_clear_error() {
+    let elsewhere = scratch("not-the-course");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = grade(&[
+        "--lab",
+        "7",
+        "--pristine",
+        "--pristine-from",
+        elsewhere.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("has no labs/ folder, so it holds none of the course's graded files"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_src_folder_submitted_for_several_labs_says_it_needs_one_lab() {
+    let submission = scratch("bare-src");
+    std::fs::create_dir_all(submission.join("src")).unwrap();
+    std::fs::write(
+        submission.join("src/lib.rs"),
+        "pub fn answer() -> u32 { 42 }\n",
+    )
+    .unwrap();
+    let out = grade(&[
+        "--lab",
+        "1",
+        "--lab",
+        "2",
+        "--submission",
+        submission.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("is taken only when one lab is graded (--lab N)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hint_for_a_lab_that_does_not_compile_points_at_the_error() {
+    let out = xtask(&["hint", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Lab 03 does not compile, so none of its tests can run"),
+        "{text}"
+    );
+    assert!(text.contains("cannot divide `u32` by `&str`"), "{text}");
+    assert!(text.contains("`cargo xtask grade --lab 3`"), "{text}");
+    assert!(!text.contains("Hint 1 of"), "{text}");
+}
+
+#[test]
+fn the_report_says_whose_work_it_grades() {
+    let out = grade(&["--lab", "1", "--no-measure"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let labs = classroom("").canonicalize().unwrap().join("labs");
+    assert!(
+        text.contains(&format!("gclabs grader: the work in {}/", labs.display())),
+        "{text}"
+    );
 }
