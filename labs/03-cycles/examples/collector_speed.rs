@@ -2,13 +2,13 @@
 //! (`gc.collect()`) of 1,000,000 objects in 500,000 2-cycles, and of one ring of 1,000,000
 //! objects.
 //!
-//! Run it in release mode: `cargo run --release -p cycles --example measure` (the grader runs it
-//! after the tests, and shows it as "Measured, not graded"). For each graph and each collector,
-//! the graph is built untimed on a fresh heap, one collection is timed, and its result checked:
-//! it must return the number of objects and leave nothing behind. The best of 3 runs is shown,
-//! with your time over the reference's (the machine is shared and noisy: compare the ratio,
-//! never absolute times from another day). If your collector is not written yet (a `todo!()`),
-//! or gives a wrong answer, its row says so and the reference's is shown anyway.
+//! Run it in release mode: `cargo run --release -p cycles --example collector_speed` (the grader
+//! runs it after the tests, and shows it as "Measured, not graded"). For each graph and each
+//! collector, the graph is built untimed on a fresh heap, one collection is timed, and its result
+//! checked: it must return the number of objects and leave nothing behind. The best of 3 runs is
+//! shown, with your time over the reference's (the machine is shared and noisy: compare the
+//! ratio, never absolute times from another day). If your collector is not written yet (a
+//! `todo!()`), or gives a wrong answer, its row says so and the reference's is shown anyway.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -98,7 +98,7 @@ fn main() {
     if cfg!(debug_assertions) {
         println!("(a debug build: times are not meaningful; use --release)");
     }
-    println!("one full collection of {OBJECTS} objects, best of {RUNS} runs:");
+    println!("best of {RUNS} runs, each on a fresh heap:");
     println!(
         "  {:<24} {:>12} {:>12} {:>8}",
         "graph", "yours", "reference", "ratio"
