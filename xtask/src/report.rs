@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::grade::{LabResult, Options, Side, TestResult};
 use crate::sandbox::Outcome;
-use crate::text::wrap;
+use crate::text::{plural, sh_quote, wrap};
 
 /// How many lines of a failing test's output the next step shows.
 const DETAIL_LINES: usize = 40;
@@ -52,13 +52,10 @@ pub fn human(results: &[LabResult], options: &Options) {
     let s = Style::new();
     // "Your work" only in the learner's own checkout: an instructor grading a submission or
     // another checkout is told whose work it is.
-    let own = |root: &std::path::Path| {
-        root.canonicalize().ok() == crate::default_root().canonicalize().ok()
-    };
     let what = match (options.side, &options.delivery.submission) {
         (Side::Solutions, _) => "the reference solutions in solutions/".to_string(),
         (Side::Labs, Some(dir)) => format!("the submission in {}", dir.display()),
-        (Side::Labs, None) if !own(&options.root) => {
+        (Side::Labs, None) if !is_own_checkout(&options.root) => {
             format!("the work in {}/", options.root.join("labs").display())
         }
         (Side::Labs, None) => "your work in labs/".to_string(),
@@ -209,6 +206,35 @@ pub fn human(results: &[LabResult], options: &Options) {
     next_step(results, options, &s);
 }
 
+/// Whether `root` is the checkout this tool belongs to (the learner's own), rather than one an
+/// instructor grades with `--root`.
+fn is_own_checkout(root: &std::path::Path) -> bool {
+    root.canonicalize().ok() == crate::default_root().canonicalize().ok()
+}
+
+/// The options a suggested `cargo xtask` command must repeat to grade the same work the same
+/// way: `--root` for another checkout, `--solutions`, `--pristine`, `--pristine-from`,
+/// `--submission` (each with a leading space, paths quoted for the shell).
+fn same_work(options: &Options) -> String {
+    let mut flags = String::new();
+    if !is_own_checkout(&options.root) {
+        flags += &format!(" --root {}", sh_quote(&options.root.display().to_string()));
+    }
+    if options.side == Side::Solutions {
+        flags += " --solutions";
+    }
+    let delivery = &options.delivery;
+    if let Some(dir) = &delivery.submission {
+        flags += &format!(" --submission {}", sh_quote(&dir.display().to_string()));
+    } else if delivery.pristine {
+        flags += " --pristine";
+    }
+    if let Some(dir) = &delivery.pristine_from {
+        flags += &format!(" --pristine-from {}", sh_quote(&dir.display().to_string()));
+    }
+    flags
+}
+
 fn next_step(results: &[LabResult], options: &Options, s: &Style) {
     let first = results
         .iter()
@@ -231,7 +257,8 @@ fn next_step(results: &[LabResult], options: &Options, s: &Style) {
         );
         println!("  The first error is at {}.", e.summary);
         println!(
-            "  Fix it and run `cargo xtask grade --lab {}` again.",
+            "  Fix it and run `cargo xtask grade{} --lab {}` again.",
+            same_work(options),
             lab.lab.meta.number
         );
         return;
@@ -276,8 +303,10 @@ fn next_step(results: &[LabResult], options: &Options, s: &Style) {
         "        (or the built book: `cargo xtask book`, then open book/build/{html}.html#{anchor})"
     );
     println!(
-        "  Run only this test: cargo xtask grade --lab {} --test {}",
-        lab.lab.meta.number, t.meta.name
+        "  Run only this test: cargo xtask grade{} --lab {} --test {}",
+        same_work(options),
+        lab.lab.meta.number,
+        t.meta.name
     );
 }
 
@@ -394,14 +423,6 @@ fn passing_line(passing: usize, tests: usize, points: u32) -> String {
             "{passing} of {tests} tests pass ({})",
             plural(points as usize, "point")
         )
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

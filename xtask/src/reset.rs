@@ -20,6 +20,7 @@ use crate::grade;
 use crate::hint;
 use crate::labs::Lab;
 use crate::stubs;
+use crate::text::{plural, sh_quote};
 
 /// What to reset.
 pub struct Options {
@@ -312,24 +313,6 @@ fn shown(root: &Path, path: &Path) -> String {
     }
 }
 
-/// `text` as one word for a POSIX shell: as it is when it is plain, in single quotes otherwise.
-fn sh_quote(text: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./+:@%,".contains(c);
-    if !text.is_empty() && text.chars().all(plain) {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
-}
-
 /// `20241127-193012Z`: a UTC time that sorts as text in time order.
 fn utc_stamp(secs: u64) -> String {
     let days = secs / 86400;
@@ -365,7 +348,8 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::{sh_quote, utc_stamp};
+    use super::utc_stamp;
+    use crate::text::sh_quote;
 
     #[test]
     fn paths_are_quoted_for_the_shell_only_when_needed() {

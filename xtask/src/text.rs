@@ -1,4 +1,5 @@
-//! Small text helpers shared by the report and the stub generator.
+//! Small text helpers shared by the report, the stub generator and the commands that print
+//! shell commands.
 
 /// Splits `text` into lines of at most `width` characters at spaces (a longer word gets a line
 /// of its own).
@@ -14,4 +15,23 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// `"1 point"`, `"2 points"`: `n` and `word`, plural when `n` is not 1.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `text` as one word for a POSIX shell: as it is when it is plain, in single quotes otherwise.
+pub fn sh_quote(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./+:@%,".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }

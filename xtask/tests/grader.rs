@@ -1132,3 +1132,29 @@ fn the_report_says_whose_work_it_grades() {
         "{text}"
     );
 }
+
+#[test]
+fn suggested_commands_repeat_the_options_that_chose_the_work() {
+    // An instructor grading another checkout with the original tests is told a command that
+    // grades the same work the same way, not the one of their own checkout.
+    let out = grade(&["--lab", "2", "--pristine", "--no-measure"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let root = workspace().join("xtask/fixtures/classroom");
+    assert!(
+        text.contains(&format!(
+            "Run only this test: cargo xtask grade --root {} --pristine --lab 2 --test \
+             todo_reads_as_not_started",
+            root.display()
+        )),
+        "{text}"
+    );
+    let out = grade(&["--lab", "3", "--no-measure"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "Fix it and run `cargo xtask grade --root {} --lab 3` again.",
+            root.display()
+        )),
+        "{text}"
+    );
+}
