@@ -253,13 +253,12 @@ pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String>
     let memory = limits.memory_mib << 20;
     let cap = proclimit::Cap::new(limits.processes)?;
     let (cgroup_procs, nproc) = cap.for_child();
-    // SAFETY: getpid has no preconditions.
-    let grader = unsafe { libc::getpid() };
+    let grader = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
+    // `PR_SET_PDEATHSIG` below fires when the *thread* that forked exits: tests are started from
+    // the grader's main thread, which lives as long as the grader.
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
-    // functions may be called; it calls only `setrlimit`, `prctl` (one system call), `getppid` and, in
-    // `proclimit::join`, `getpid`, `open`, `write` and `close`, which are. It allocates nothing:
-    // the path was made before. (`PR_SET_PDEATHSIG` fires when the *thread* that forked exits;
-    // tests are started from the grader's main thread, which lives as long as the grader.)
+    // functions may be called: `setrlimit`, `prctl`, `getppid`, and in `proclimit::join`,
+    // `getpid`, `open`, `write`, `close`. It allocates nothing (the path was made before).
     unsafe {
         cmd.pre_exec(move || {
             if let Some(procs) = &cgroup_procs {
