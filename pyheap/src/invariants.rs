@@ -9,6 +9,18 @@ use crate::heap::{Entry, Heap, last_occupant};
 use crate::object::{Kind, ObjId};
 
 impl Heap {
+    /// [`check_invariants`](Heap::check_invariants) for tests: panics with the invariant that
+    /// broke, in words, followed by the [`dump`](Heap::dump) of the heap.
+    ///
+    /// # Panics
+    /// If an invariant does not hold.
+    #[track_caller]
+    pub fn assert_invariants(&self) {
+        if let Err(why) = self.check_invariants() {
+            panic!("check_invariants: {why}\nthe heap:\n{}", self.dump());
+        }
+    }
+
     /// Checks the rules every heap keeps between two operations, and says which one broke:
     ///
     /// 1. the slot table is consistent (free list, statistics);

@@ -6,12 +6,6 @@
 use pretty_assertions::assert_eq;
 use pyheap::{Action, Callback, Event, Finalizer, GcList, Heap, Kind, ObjId};
 
-fn ok(heap: &Heap) {
-    if let Err(why) = heap.check_invariants() {
-        panic!("invariant broken: {why}\n{}", heap.dump());
-    }
-}
-
 fn destroyed(heap: &Heap) -> Vec<u64> {
     heap.events()
         .iter()
@@ -39,7 +33,7 @@ fn new_heap_holds_only_none_and_the_empty_tuple() {
     assert_eq!(heap.kind(heap.none()), &Kind::None);
     assert_eq!(heap.gc_counts(), [0, 0, 0]);
     assert!(!heap.is_tracked(heap.none()));
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -52,10 +46,10 @@ fn bind_and_del_move_the_count() {
     heap.decref(list);
     heap.del("a");
     assert_eq!(heap.refcount(list), 1);
-    ok(&heap);
+    heap.assert_invariants();
     heap.del("b");
     assert!(!heap.is_alive(list));
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -77,7 +71,7 @@ fn append_setitem_setattr_take_references() {
     assert_eq!(heap.refcount(item), 3);
     heap.dict_del(dict, item);
     assert_eq!(heap.refcount(item), 1);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -127,7 +121,7 @@ fn empty_tuple_is_a_singleton_and_not_an_allocation() {
     assert_eq!(heap.gc_counts()[0], 0);
     heap.decref(a);
     heap.decref(b);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 // Destruction.
@@ -149,7 +143,7 @@ fn destruction_cascades_in_cpython_order() {
     heap.del("l");
     assert_eq!(destroyed(&heap), [2, 4, 5, 3]);
     assert_eq!(heap.live_objects(), 2);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -184,7 +178,7 @@ fn a_cycle_leaks() {
     assert!(heap.is_alive(a) && heap.is_alive(b));
     assert_eq!((heap.refcount(a), heap.refcount(b)), (1, 1));
     assert_eq!(heap.gc_list_objects(GcList::GEN0), [a, b]);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 // Finalizers (PEP 442, subtype_dealloc).
@@ -214,7 +208,7 @@ fn del_runs_once_at_refcount_death_before_weakrefs_and_release() {
         ]
     );
     assert_eq!(heap.weakref_referent(heap.get("w")), None);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -245,7 +239,7 @@ fn resurrecting_del_keeps_the_object_alive_and_finalized() {
     assert_eq!(heap.gc_list_of(obj), Some(GcList::GEN0));
     assert_eq!(heap.gc_list_last(GcList::GEN0), Some(obj));
     assert_eq!(heap.weakref_referent(w), Some(obj));
-    ok(&heap);
+    heap.assert_invariants();
     heap.list_pop(saved);
     heap.decref(obj);
     assert_eq!(
@@ -256,7 +250,7 @@ fn resurrecting_del_keeps_the_object_alive_and_finalized() {
             Event::Destroyed(serial)
         ]
     );
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -273,7 +267,7 @@ fn bind_self_resurrection_then_second_death_skips_del() {
     heap.take_events();
     heap.del("again");
     assert_eq!(heap.take_events(), [Event::Destroyed(serial)]);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -355,7 +349,7 @@ fn callbacks_run_newest_first_after_all_weakrefs_are_cleared() {
         assert_eq!(heap.weakref_referent(wr), None);
         assert!(heap.weakref_callback(wr).is_none());
     }
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -372,7 +366,7 @@ fn a_weakref_without_callback_is_shared() {
     heap.decref(a);
     heap.decref(b);
     assert!(heap.weakrefs_to(obj).is_empty());
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -400,7 +394,7 @@ fn a_callback_gets_the_weakref_and_can_keep_it() {
     assert_eq!(heap.get("kept"), wr);
     assert_eq!(heap.refcount(wr), 2);
     heap.decref(wr);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -429,7 +423,7 @@ fn weakref_helpers_for_handle_weakrefs() {
     );
     assert!(heap.clear(wr));
     assert!(heap.weakref_callback(wr).is_none());
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 // Tracking.
@@ -460,7 +454,7 @@ fn containers_are_tracked_at_creation_in_generation_0_in_order() {
     assert!(!heap.is_tracked(d));
     // count0 counts every GC allocation, tracked or not (_PyObject_GC_Link).
     assert_eq!(heap.gc_counts(), [5, 0, 0]);
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -478,7 +472,7 @@ fn tuple_untracked_only_when_all_items_are_untracked() {
     let u = heap.assign_new_tuple("u", &[one, l]);
     assert!(!heap.maybe_untrack_tuple(u));
     assert!(heap.is_tracked(u));
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -530,7 +524,7 @@ fn dicts_untracked_until_a_container_is_inserted() {
     heap.dict_set(d, one, fresh);
     assert!(heap.is_tracked(d));
     assert!(!heap.maybe_untrack_dict(d));
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 // Traverse and clear.
@@ -567,7 +561,7 @@ fn traverse_order_is_cpythons() {
     for id in [a, b, x, t, k] {
         heap.decref(id);
     }
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -597,7 +591,7 @@ fn clear_per_type() {
     assert_eq!(heap.get_attr(obj, "x"), None);
     assert_eq!(heap.refcount(one), 2); // the name and the tuple
     assert!(!heap.clear(one));
-    ok(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -641,7 +635,7 @@ fn list_operations_keep_order() {
     heap.gc_list_release(young);
     heap.set_gc_refs(ids[0], -3);
     assert_eq!(heap.gc_refs(ids[0]), -3);
-    ok(&heap);
+    heap.assert_invariants();
     assert!(
         heap.dump().contains("gen1: #2, #4, #6, #3, #5\n"),
         "{}",

@@ -119,15 +119,7 @@ fn assert_same_as_reference<T: PartialEq + Debug>(theirs: &Run<T>, yours: &Run<T
         yours.heap.events(),
         "your events differ from the reference's (< reference, > yours)"
     );
-    check(&yours.heap);
-}
-
-/// Fails the test with the broken invariant, in words.
-#[track_caller]
-fn check(heap: &Heap) {
-    if let Err(why) = heap.check_invariants() {
-        panic!("check_invariants: {why}\nthe heap:\n{}", heap.dump());
-    }
+    yours.heap.assert_invariants();
 }
 
 /// How many times the object with this serial was destroyed (exactly 1 for garbage).
@@ -294,7 +286,7 @@ fn rings_of_every_size_up_to_1000_are_collected() {
             "after the ring of {n}, only None and () are left"
         );
     }
-    check(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -339,7 +331,7 @@ fn collecting_100000_objects_needs_no_recursion() {
     );
     heap.del("head");
     assert_eq!(heap.live_objects(), 2);
-    check(&heap);
+    heap.assert_invariants();
 }
 
 #[test]

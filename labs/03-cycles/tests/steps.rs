@@ -22,14 +22,6 @@ use pyheap::{Action, Callback, ClassId, Event, Finalizer, GcList, Heap, Kind, Ob
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Fails the test with the broken invariant, in words.
-#[track_caller]
-fn check(heap: &Heap) {
-    if let Err(why) = heap.check_invariants() {
-        panic!("check_invariants: {why}\nthe heap:\n{}", heap.dump());
-    }
-}
-
 /// The serials of the objects of `list`, head to tail.
 fn serials(heap: &Heap, list: GcList) -> Vec<u64> {
     serials_of(heap, &heap.gc_list_objects(list))
@@ -99,7 +91,7 @@ fn assert_same_as_reference(reference: &Heap, yours: &Heap, after: &str) {
         yours.events(),
         "after {after}, your events differ from the reference's (< reference, > yours)"
     );
-    check(yours);
+    yours.assert_invariants();
 }
 
 /// `class name: def __del__(self): <actions>`.
@@ -180,7 +172,7 @@ fn update_refs_copies_each_count_into_gc_refs_of_its_list_only() {
         before,
         "update_refs changes no count and moves nothing"
     );
-    check(&heap);
+    heap.assert_invariants();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +268,7 @@ fn subtract_refs_subtracts_only_references_from_inside_the_list() {
         before,
         "subtract_refs changes no count and moves nothing"
     );
-    check(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -309,7 +301,7 @@ fn subtract_refs_counts_a_self_reference_as_inside() {
         ],
         "a reference an object holds to itself comes from inside the list"
     );
-    check(&heap);
+    heap.assert_invariants();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -439,7 +431,7 @@ fn visit_reachable_moves_a_tentatively_unreachable_object_back_to_the_tail_of_yo
     assert_eq!(serials(&heap, young), serials_of(&heap, &[p, q, u2, u1]));
     assert!(heap.gc_list_is_empty(unreachable));
     assert_eq!(heap.gc_refs(u1), 1);
-    check(&heap);
+    heap.assert_invariants();
 }
 
 #[test]
@@ -491,7 +483,7 @@ fn visit_reachable_marks_a_zero_in_young_and_leaves_everything_else_alone() {
     assert_eq!(heap.gc_list_of(o), Some(GcList::GEN1));
     assert!(!heap.is_tracked(d), "visit_reachable never tracks anything");
     assert!(heap.gc_list_is_empty(unreachable));
-    check(&heap);
+    heap.assert_invariants();
 }
 
 // ---------------------------------------------------------------------------------------------
