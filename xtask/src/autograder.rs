@@ -3,13 +3,15 @@
 //! The zip holds, at its root (where Gradescope looks for them):
 //!
 //! - `setup.sh`, which Gradescope runs once when it builds the autograder's image: it installs a
-//!   C linker and a stable Rust toolchain (rustup) when they are missing, builds the grader, and
+//!   C linker and a stable Rust toolchain (rustup) when they are missing, creates the unprivileged
+//!   user `gclabs-test` that runs the submissions' tests (`identity.rs`), builds the grader, and
 //!   grades the untouched stubs once so that every dependency is compiled before the first
 //!   submission arrives;
 //! - `run_autograder`, which Gradescope runs for each submission: it grades the submitted labs'
-//!   `src/` folders in a pristine copy of the course (`cargo xtask grade --submission`) and writes
-//!   `/autograder/results/results.json`, a valid one with score 0 and the reason even when the
-//!   submission is malformed or the grader cannot run;
+//!   `src/` folders in a pristine copy of the course (`cargo xtask grade --submission`) into a
+//!   folder only root may enter, and copies the results to `/autograder/results/results.json` only
+//!   if the grader ended by itself; otherwise, and when the submission is malformed, a valid
+//!   results.json with score 0 says why;
 //! - `course/`, the course (the checkout's files, without `.git`, `target` folders, `book/build`
 //!   and `backups/`);
 //! - `README.txt`, which says the above for whoever opens the zip.
@@ -299,6 +301,13 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 cargo --version
 
+# run_autograder runs as root; the grader runs each submission's tests as this unprivileged user,
+# so that a submission can neither stop the grader nor write its results (see docs/classroom.md).
+if [ "$(id -u)" = 0 ] && ! id gclabs-test >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin gclabs-test \
+        || echo "setup.sh: could not create the user gclabs-test; the tests will run as nobody"
+fi
+
 cargo build --release --manifest-path "$SOURCE/course/Cargo.toml" --package xtask
 mkdir -p "$SOURCE/bin"
 cp "$CARGO_TARGET_DIR/release/xtask" "$SOURCE/bin/gclabs-xtask"
@@ -335,16 +344,36 @@ if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 
 mkdir -p "$(dirname "$RESULTS")"
 rm -f "$RESULTS"
+# The grader writes its results into a folder of its own that only this user may enter. Run as
+# root (as on Gradescope), the grader runs the submission's code as an unprivileged user (the
+# gclabs-test user setup.sh made, or nobody), which can neither signal the grader nor write
+# there. Whatever else is on disk, only what the grader itself finished counts: its results are
+# taken when it ended by itself (exit status 0, 1 or 2), and otherwise the submission could not be
+# graded and scores 0.
+private=$(mktemp -d "${TMPDIR:-/tmp}/gclabs-results.XXXXXX")
+chmod 700 "$private"
 args=()
 for n in $LABS; do args+=(--lab "$n"); done
 status=0
 "$XTASK" --root "$SOURCE/course" grade "${args[@]}" --submission "$SUBMISSION" --no-measure \
-    --format gradescope --output "$RESULTS" || status=$?
+    --format gradescope --output "$private/results.json" || status=$?
 echo "run_autograder: the grader exited with status $status (0: every test passes, 1: some fail, 2: could not grade)"
-if [ ! -s "$RESULTS" ]; then
-    printf '{"score": 0, "output": "The autograder could not run the grader (exit status %d), so this submission scores 0 for now. This is not your fault: please tell your instructor, whose view of the autograder output has the details.", "tests": []}\n' \
+# Anything the submission's code left running under the course's own user goes before the results
+# are copied (every test's processes are killed already; this is for what escaped them).
+if [ "$(id -u)" = 0 ] && id gclabs-test >/dev/null 2>&1; then
+    pkill -KILL -u gclabs-test 2>/dev/null || true
+fi
+case "$status" in
+    0|1|2) finished=yes ;;
+    *) finished=no ;;
+esac
+if [ "$finished" = yes ] && [ -s "$private/results.json" ]; then
+    cp "$private/results.json" "$RESULTS"
+else
+    printf '{"score": 0, "output": "This submission could not be graded: the grader did not finish (it ended with status %d), so it scores 0 for now. If your code stops or signals the process that runs it, that is the cause; otherwise please tell your instructor, whose view of the autograder output has the details.", "tests": []}\n' \
         "$status" > "$RESULTS"
 fi
+rm -rf "$private"
 exit 0
 "#;
 
@@ -357,9 +386,11 @@ Upload this zip as the autograder of a Gradescope Programming Assignment (Ubuntu
 set the assignment's total to @TOTAL@ points.
 
 setup.sh        run once by Gradescope: installs Rust if missing, builds the grader, warms the
-                build cache by grading the stubs
+                build cache by grading the stubs, creates the user gclabs-test
 run_autograder  run for each submission: grades the submitted src/ folders in a copy of the
-                course with its original tests, writes /autograder/results/results.json
+                course with its original tests, writes /autograder/results/results.json; the
+                submission's code runs as gclabs-test, which can neither stop the grader nor
+                write its results, and only results the grader finished are kept
 course/         the course
 
 What a learner submits (each layout needs the lab's src/lib.rs; only src/ is taken, everything

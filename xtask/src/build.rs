@@ -75,8 +75,17 @@ struct Span {
     is_primary: bool,
 }
 
+/// A package to build, and the folders holding the files it is built from (a lab's
+/// `labs/NN-name` and `solutions/NN-name`), whose content the build must see (`freshness.rs`).
+pub struct Package<'a> {
+    /// The package's name.
+    pub name: &'a str,
+    /// The folders of its sources.
+    pub sources: &'a [PathBuf],
+}
+
 /// Builds the integration tests of `package` in the workspace at `root` and lists their tests.
-pub fn build_tests(root: &Path, package: &str) -> Result<Built, BuildError> {
+pub fn build_tests(root: &Path, package: &Package) -> Result<Built, BuildError> {
     build_tests_with(root, package, &mut |_| {})
 }
 
@@ -84,11 +93,11 @@ pub fn build_tests(root: &Path, package: &str) -> Result<Built, BuildError> {
 /// ready (for a progress line).
 pub fn build_tests_with(
     root: &Path,
-    package: &str,
+    package: &Package,
     on_unit: &mut dyn FnMut(&str),
 ) -> Result<Built, BuildError> {
-    let args = ["test", "--no-run", "--tests", "--package", package];
-    let artifacts = cargo_build(root, &args, on_unit)?;
+    let args = ["test", "--no-run", "--tests", "--package", package.name];
+    let artifacts = cargo_build(root, package, &args, on_unit)?;
     let mut built = Built::default();
     let tests = artifacts
         .into_iter()
@@ -108,16 +117,16 @@ pub fn build_tests_with(
 }
 
 /// Builds example `example` of `package` in release mode and returns its executable.
-pub fn build_example(root: &Path, package: &str, example: &str) -> Result<PathBuf, BuildError> {
+pub fn build_example(root: &Path, package: &Package, example: &str) -> Result<PathBuf, BuildError> {
     let args = [
         "build",
         "--release",
         "--package",
-        package,
+        package.name,
         "--example",
         example,
     ];
-    cargo_build(root, &args, &mut |_| {})?
+    cargo_build(root, package, &args, &mut |_| {})?
         .into_iter()
         .filter(|a| a.is_kind("example"))
         .find_map(|a| a.executable)
@@ -130,9 +139,11 @@ pub fn build_example(root: &Path, package: &str, example: &str) -> Result<PathBu
 /// Runs `cargo ARGS --message-format=json` on the workspace at `root`, calling `on_unit` as each
 /// compilation unit is ready. On success, returns the artifacts it built; on failure, the first
 /// compiler error (file:line, message, rendering), or what cargo said when no compiler error
-/// explains it (a broken manifest, say).
+/// explains it (a broken manifest, say). Sources changed behind cargo's back (restored with old
+/// modification times) are rebuilt first.
 fn cargo_build(
     root: &Path,
+    package: &Package,
     args: &[&str],
     on_unit: &mut dyn FnMut(&str),
 ) -> Result<Vec<Message>, BuildError> {
@@ -140,10 +151,19 @@ fn cargo_build(
         summary: format!("could not run cargo: {e}"),
         detail: "Is Rust installed? `cargo --version` should print a version.".into(),
     };
+    // A checkout of its own target folder when CARGO_TARGET_DIR is shared (see there).
+    let own_target = crate::pristine::build_target_dir(root);
+    let target = own_target
+        .clone()
+        .unwrap_or_else(|| crate::pristine::target_dir(root));
+    let pending = crate::freshness::before_build(root, &target, package.name, package.sources)
+        .map_err(|e| BuildError {
+            summary: e.clone(),
+            detail: e,
+        })?;
     let mut child = Command::new(cargo())
         .current_dir(root)
-        // A checkout of its own target folder when CARGO_TARGET_DIR is shared (see there).
-        .envs(crate::pristine::build_target_dir(root).map(|dir| ("CARGO_TARGET_DIR", dir)))
+        .envs(own_target.map(|dir| ("CARGO_TARGET_DIR", dir)))
         .args(args)
         .arg("--message-format=json")
         .arg("--manifest-path")
@@ -188,6 +208,7 @@ fn cargo_build(
         }
     }
     if status.success() {
+        pending.built();
         return Ok(artifacts);
     }
     let stderr = String::from_utf8_lossy(&stderr_bytes);
@@ -217,20 +238,30 @@ fn cargo_build(
 }
 
 /// Asks a libtest binary for its tests (`--list --format terse`: one `name: test` line each).
+///
+/// The binary holds the learner's code, which can run before `main` (a static constructor), so
+/// even listing runs it as a test is run: limited, and as the tests' user.
 fn list_tests(exe: &Path) -> Result<Vec<String>, String> {
-    let out = Command::new(exe)
-        .args(["--list", "--format", "terse"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    let mut cmd = Command::new(exe);
+    cmd.args(["--list", "--format", "terse"]);
+    let limits = crate::labs::Limits {
+        timeout_secs: 60,
+        ..Default::default()
+    };
+    let finished = crate::sandbox::run_limited_keeping(cmd, limits, 4 << 20)?;
+    match finished.status {
+        Some(status) if status.success() => Ok(finished
+            .output
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect()),
+        Some(status) => Err(format!("{status}\n{}", tail(&finished.output, 20))),
+        None => Err(format!(
+            "listing its tests took more than {} s",
+            limits.timeout_secs
+        )),
     }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_suffix(": test"))
-        .map(str::to_owned)
-        .collect())
 }
 
 /// The cargo that started us (so `cargo +toolchain xtask` stays on that toolchain), or `cargo`.

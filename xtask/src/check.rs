@@ -175,7 +175,12 @@ fn same_tests(root: &Path, lab: &Lab) -> Vec<String> {
     let Some(package) = &lab.solution_package else {
         return vec!["no solution crate".into()];
     };
-    let built = match build::build_tests(root, package) {
+    let sources = lab.source_dirs();
+    let package = build::Package {
+        name: package,
+        sources: &sources,
+    };
+    let built = match build::build_tests(root, &package) {
         Ok(b) => b,
         Err(e) => {
             return vec![format!(

@@ -175,7 +175,11 @@ fn write_out(path: Option<&Path>, text: &str) -> Result<(), String> {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
             }
-            std::fs::write(path, text)
+            // Written aside and renamed into place, so that a reader never finds half a file.
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let partial = path.with_file_name(format!(".{name}.partial"));
+            std::fs::write(&partial, text)
+                .and_then(|()| std::fs::rename(&partial, path))
                 .map_err(|e| format!("cannot write the results to {}: {e}", path.display()))
         }
     }

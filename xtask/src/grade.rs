@@ -94,6 +94,14 @@ pub fn run(options: &Options) -> Result<i32, String> {
     run_delivered(options).inspect_err(|message| formats::failed(&options.delivery, message))
 }
 
+/// When there is nothing to grade at all (no checkout found): a Gradescope or JUnit output still
+/// gets a document that says why, if its file can be written. The caller prints the message.
+pub fn refuse(delivery: &Delivery, message: &str) {
+    if delivery.check_output().is_ok() {
+        formats::failed(delivery, message);
+    }
+}
+
 fn run_delivered(options: &Options) -> Result<i32, String> {
     let started = std::time::Instant::now();
     let checkout = labs::checkout(&options.root)?;
@@ -207,7 +215,12 @@ pub fn grade(
             continue;
         }
         bar.compiling(&lab.label(), &package);
-        let built = build::build_tests_with(root, &package, &mut |unit| bar.unit_ready(unit));
+        let sources = lab.source_dirs();
+        let target = build::Package {
+            name: &package,
+            sources: &sources,
+        };
+        let built = build::build_tests_with(root, &target, &mut |unit| bar.unit_ready(unit));
         let mut tests = Vec::new();
         let build_error = match built {
             Err(e) => {
@@ -281,7 +294,12 @@ fn measure(
         result.lab.label(),
         spec.example
     ));
-    let exe = match build::build_example(root, &package, &spec.example) {
+    let sources = result.lab.source_dirs();
+    let target = build::Package {
+        name: &package,
+        sources: &sources,
+    };
+    let exe = match build::build_example(root, &target, &spec.example) {
         Ok(exe) => exe,
         Err(e) => return Some(Err(format!("the measurement did not build: {}", e.summary))),
     };

@@ -148,9 +148,52 @@ impl Lab {
     pub fn label(&self) -> String {
         format!("Lab {:02}", self.meta.number)
     }
+
+    /// The folders the lab's packages are built from: `labs/NN-name` and `solutions/NN-name`
+    /// (a solution runs the lab's tests, and the lab's tests use the reference).
+    pub fn source_dirs(&self) -> Vec<PathBuf> {
+        vec![self.lab_dir.clone(), self.solution_dir.clone()]
+    }
 }
 
-/// The gclabs checkout at `dir` (`--root`, or the course this tool belongs to), made absolute.
+/// Whether `dir` looks like the top folder of a gclabs checkout: a `Cargo.toml` beside `labs/`.
+fn is_course(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() && dir.join("labs").is_dir()
+}
+
+/// The gclabs checkout the command was run in: the innermost folder, from the current directory
+/// up, that holds `Cargo.toml` and `labs/`.
+///
+/// It is found at run time, never baked in when the tool is compiled. Cargo does not rebuild a tool
+/// that was copied along with its `target/` folder (a learner backing up a checkout, an instructor
+/// copying a class's repositories), so a path compiled in would still name the folder it was copied
+/// from: a copy would grade, build the book into and reset the original.
+pub fn home() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    let here = here.canonicalize().unwrap_or(here);
+    here.ancestors()
+        .find(|d| is_course(d))
+        .map(Path::to_path_buf)
+}
+
+/// The checkout a command works on: `--root DIR` when given (checked by [`checkout`]), or else the
+/// one the command was run in ([`home`]). The error says what to do.
+pub fn locate(given: Option<&Path>) -> Result<PathBuf, String> {
+    match given {
+        Some(dir) => checkout(dir),
+        None => home().ok_or_else(|| {
+            let here = std::env::current_dir()
+                .map_or_else(|_| "this folder".to_string(), |d| d.display().to_string());
+            format!(
+                "cargo xtask works on the gclabs checkout it is run in, and {here} is not inside \
+                 one (no folder from here up holds Cargo.toml and labs/). Run it from your clone \
+                 of the course, or name the checkout with --root DIR."
+            )
+        }),
+    }
+}
+
+/// The gclabs checkout at `dir` (given with `--root`), made absolute.
 /// The error names the folder and, when it is not a checkout, says which folder would be: a
 /// learner who points `--root` at `labs/` or a lab is told to use the checkout above it.
 pub fn checkout(dir: &Path) -> Result<PathBuf, String> {

@@ -10,9 +10,11 @@ mod build;
 mod check;
 mod checksums;
 mod formats;
+mod freshness;
 mod grade;
 mod gradescope;
 mod hint;
+mod identity;
 mod junit;
 mod labs;
 mod list;
@@ -39,8 +41,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", version, about, long_about = None)]
 struct Cli {
-    /// The gclabs checkout to work on (default: the one this tool belongs to). An instructor can
-    /// point it at a learner's checkout.
+    /// The gclabs checkout to work on (default: the one the command is run in, found from the
+    /// current folder up). An instructor can point it at a learner's checkout.
     #[arg(long, global = true, value_name = "DIR")]
     root: Option<PathBuf>,
     #[command(subcommand)]
@@ -78,12 +80,12 @@ enum Command {
         /// include) against labs/checksums.txt and always reports the ones changed. With
         /// --pristine, it grades a copy of the checkout (in <target>/gclabs-pristine) that holds
         /// the original files instead, and never writes the checkout itself. The originals come
-        /// from --pristine-from, the course this tool belongs to, or git history
+        /// from --pristine-from, the course the command runs in, or git history
         /// (`git cat-file`); grading stops with an error if one cannot be found.
         #[arg(long)]
         pristine: bool,
         /// A clean copy of the course (a fresh clone, say) to take the original graded files and
-        /// the checksum list from (default: the course this tool belongs to, then git).
+        /// the checksum list from (default: the course the command runs in, then git).
         #[arg(long, value_name = "DIR")]
         pristine_from: Option<PathBuf>,
         /// Grade the lab sources found in DIR in a pristine copy of the course (implies
@@ -227,17 +229,25 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let given = cli.root.unwrap_or_else(default_root);
-    let checked = match cli.command {
-        Command::Parity { .. } | Command::Book => labs::folder(&given),
-        _ => labs::checkout(&given),
+    // The checkout to work on, found at run time: `--root`, or the checkout the command runs in.
+    let located = match (&cli.command, &cli.root) {
+        (Command::Parity { .. } | Command::Book, Some(dir)) => labs::folder(dir),
+        _ => labs::locate(cli.root.as_deref()),
     };
-    let root = match (checked, &cli.command) {
-        (Ok(root), _) => root,
-        // `grade` checks it again, to say why in its output format too (a results.json with
-        // score 0, a JUnit error), as it does for every reason it cannot grade.
-        (Err(_), Command::Grade { .. }) => given,
-        (Err(message), _) => {
+    let root = match located {
+        Ok(root) => root,
+        Err(message) => {
+            // `grade` says why in its output format too (a results.json with score 0, a JUnit
+            // error), as it does for every reason it cannot grade.
+            if let Command::Grade {
+                format,
+                json,
+                output,
+                ..
+            } = &cli.command
+            {
+                grade::refuse(&grade_delivery(*json, *format, output.clone()), &message);
+            }
             eprintln!("error: {message}");
             return ExitCode::from(2);
         }
@@ -256,9 +266,11 @@ fn main() -> ExitCode {
             verbose,
             no_measure,
         } => {
-            let format = match (json, format) {
-                (true, _) => formats::Format::Json,
-                (false, format) => format.unwrap_or_default(),
+            let delivery = formats::Delivery {
+                pristine,
+                pristine_from,
+                submission,
+                ..grade_delivery(json, format, output)
             };
             grade::run(&grade::Options {
                 root,
@@ -269,16 +281,10 @@ fn main() -> ExitCode {
                 } else {
                     grade::Side::Labs
                 },
-                json: format != formats::Format::Human,
+                json: delivery.format != formats::Format::Human,
                 verbose,
                 measure: !no_measure,
-                delivery: formats::Delivery {
-                    format,
-                    output,
-                    pristine,
-                    pristine_from,
-                    submission,
-                },
+                delivery,
             })
         }
         Command::Hint {
@@ -340,8 +346,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace this tool was built in: the parent of `xtask/`.
-fn default_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+/// Where `grade` delivers its results: `--json` is `--format json`; the default is the report for
+/// people.
+fn grade_delivery(
+    json: bool,
+    format: Option<formats::Format>,
+    output: Option<PathBuf>,
+) -> formats::Delivery {
+    formats::Delivery {
+        format: if json {
+            formats::Format::Json
+        } else {
+            format.unwrap_or_default()
+        },
+        output,
+        ..Default::default()
+    }
 }

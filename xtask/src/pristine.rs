@@ -2,7 +2,7 @@
 //!
 //! **Which list.** A lab's graded files are checked against the first checksum list
 //! (`labs/checksums.txt`) that knows the lab, looking in: the folder given with
-//! `--pristine-from`, then the course this tool belongs to (an instructor's own checkout, when
+//! `--pristine-from`, then the course the command was run in (an instructor's own checkout, when
 //! `--root` points at a learner's), then the checkout being graded. A learner could edit the list
 //! in their own checkout as well as a test; the instructor's copy is the one to trust.
 //!
@@ -23,17 +23,17 @@
 //!
 //! **Where the originals come from.** A graded file of the copy is taken, in order, from the
 //! learner's file when it is unchanged, the same path under `--pristine-from`, the same path in
-//! the course this tool belongs to, and `git cat-file blob <id>` in the graded checkout, the
-//! tool's course or `--pristine-from`. Each candidate is accepted only if its git blob id is the
+//! the course the command was run in, and `git cat-file blob <id>` in the graded checkout, that
+//! course or `--pristine-from`. Each candidate is accepted only if its git blob id is the
 //! listed one.
 //!
 //! **`--submission DIR`** grades the `src/` folders found in DIR (a learner's repository, a lab
 //! folder, or a lab's `src/`) in such a copy of the course: everything but the selected labs'
 //! `src/` comes from the course. This is what the Gradescope autograder runs.
 //!
-//! None of this stops code that means harm: a learner's code runs with the grader's rights while
-//! it builds (a build script) and while it is tested. `--pristine` makes edited tests irrelevant;
-//! a container (Gradescope's, a CI runner) keeps hostile code away from anything that matters.
+//! This is about the tests being the course's. What a learner's code can do while it runs is
+//! `identity.rs`'s and `sandbox.rs`'s matter; docs/classroom.md says what remains outside the
+//! grader's reach.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
@@ -232,7 +232,8 @@ impl Course {
 /// The places originals and checksum lists are looked for.
 struct Sources {
     root: PathBuf,
-    /// `--pristine-from`, then the tool's own course, then the graded checkout; no repeats.
+    /// `--pristine-from`, then the course the command runs in, then the graded checkout; no
+    /// repeats.
     dirs: Vec<PathBuf>,
 }
 
@@ -258,8 +259,8 @@ impl Sources {
             }
             dirs.push(dir);
         }
-        if let Ok(tool) = crate::default_root().canonicalize() {
-            dirs.push(tool);
+        if let Some(home) = crate::labs::home() {
+            dirs.push(home);
         }
         dirs.push(root.to_path_buf());
         let mut seen = BTreeSet::new();
@@ -465,17 +466,14 @@ pub fn target_dir(root: &Path) -> PathBuf {
 /// Cargo fingerprints a workspace member by its path *relative to the workspace* and by file
 /// times, so two checkouts of the course building into one shared `CARGO_TARGET_DIR` reuse each
 /// other's builds whenever one's files are older than the other's build: a learner's stubs would
-/// be graded with another checkout's test binaries. So when `CARGO_TARGET_DIR` is set, every
-/// checkout but the course this tool belongs to (a learner's, the pristine copy, a fixture)
-/// builds in a folder of its own under it, `gclabs-checkouts/<name>-<hash of its path>`. Without
-/// `CARGO_TARGET_DIR`, each checkout has its own `target/` anyway: `None`.
+/// be graded with another checkout's test binaries (and two graders at once would overwrite each
+/// other's). So when `CARGO_TARGET_DIR` is set, every checkout (the learner's, a copy of it, the
+/// pristine copy, a fixture) builds in a folder of its own under it,
+/// `gclabs-checkouts/<name>-<hash of its path>`. Without `CARGO_TARGET_DIR`, each checkout has its
+/// own `target/` anyway: `None`.
 pub fn build_target_dir(root: &Path) -> Option<PathBuf> {
     let shared = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty())?;
-    let tool = crate::default_root().canonicalize().ok();
     let here = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    if tool.as_deref() == Some(here.as_path()) {
-        return None;
-    }
     let shared = PathBuf::from(shared);
     let shared = if shared.is_absolute() {
         shared
@@ -589,22 +587,9 @@ impl Plan {
     /// Adds the regular files of a submitted `src` folder under `prefix`. Symbolic links and
     /// cargo's `target` folders are left out: only sources are graded.
     fn add_submission(&mut self, src: &Path, prefix: &str) -> Result<(), String> {
-        let mut stack = vec![src.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            let entries =
-                fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                if kind.is_dir() && !is_cargo_target(&path) {
-                    stack.push(path);
-                } else if kind.is_file() {
-                    let rel = checksums::relative(src, &path)?;
-                    self.files.insert(format!("{prefix}{rel}"), Src::File(path));
-                }
-            }
+        for path in source_files(src)? {
+            let rel = checksums::relative(src, &path)?;
+            self.files.insert(format!("{prefix}{rel}"), Src::File(path));
         }
         Ok(())
     }
@@ -664,6 +649,28 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// The regular files under `dir`, cargo's `target` folders and symbolic links left out.
+pub fn source_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries =
+            fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && !is_cargo_target(&path) {
+                stack.push(path);
+            } else if kind.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// Whether `path` is a cargo build folder: named `target`, and tagged by cargo or beside a

@@ -9,13 +9,14 @@
 //!    even one that left the test's process group. This works for root too, where the grader may
 //!    create cgroups (a container that mounts the hierarchy read-write, a CI runner, Gradescope
 //!    when it allows it).
-//! 2. **`RLIMIT_NPROC`**, for users other than root: it counts every process and thread of the
-//!    user, so the limit is set to what the user already runs plus the cap. The kernel does not
-//!    apply it to root (nor to a process with CAP_SYS_RESOURCE or CAP_SYS_ADMIN).
+//! 2. **`RLIMIT_NPROC`**, when the tests run as a user other than root (always, unless
+//!    `GCLABS_TEST_USER=root`: see `identity.rs`): it counts every process and thread of the user,
+//!    so the limit is set to what the user already runs plus the cap. The kernel does not apply it
+//!    to root (nor to a process with CAP_SYS_RESOURCE or CAP_SYS_ADMIN).
 //!
-//! Running as root without a writable pids cgroup, **no cap is enforced**: the time limit then
-//! ends a fork bomb after the test's time limit, if the machine keeps up. `cargo xtask limits`
-//! says which case applies here.
+//! Tests run as root without a writable pids cgroup have **no cap**: the time limit then ends a
+//! fork bomb after the test's time limit, if the machine keeps up. `cargo xtask limits` says which
+//! case applies here.
 
 use std::ffi::CString;
 use std::fs;
@@ -54,8 +55,8 @@ impl Mechanism {
                 parent.display()
             ),
             Mechanism::Rlimit => "enforced by RLIMIT_NPROC, which counts every process and \
-                                  thread of your user: the limit is what you already run plus \
-                                  the cap"
+                                  thread of the user the tests run as: the limit is what that \
+                                  user already runs plus the cap"
                 .into(),
             Mechanism::None { why } => format!("NOT enforced on this machine: {why}"),
         }
@@ -100,11 +101,13 @@ pub fn show(root: &Path) -> Result<i32, String> {
         );
     }
     println!();
+    println!("The tests run {}.", crate::identity::run_as().describe());
     println!("The cap on processes is {}.", mechanism().describe());
     if let Mechanism::None { .. } = mechanism() {
         println!(
-            "To enforce it, run the grader as a user other than root, or where it may create \
-             cgroups (a pids controller mounted read-write)."
+            "To enforce it, let the tests run as a user other than root (unset \
+             GCLABS_TEST_USER), or grade where the grader may create cgroups (a pids controller \
+             mounted read-write)."
         );
     }
     Ok(0)
@@ -133,8 +136,8 @@ fn probe() -> Mechanism {
             parent.display()
         ));
     }
-    // SAFETY: getuid has no preconditions and cannot fail.
-    if unsafe { libc::getuid() } != 0 {
+    // The tests' user (`identity.rs`) is root only when the grader is root and was told to keep it.
+    if crate::identity::run_as().uid() != 0 {
         return Mechanism::Rlimit;
     }
     if notes.is_empty() {
@@ -142,7 +145,7 @@ fn probe() -> Mechanism {
     }
     Mechanism::None {
         why: format!(
-            "the grader runs as root, where the kernel ignores RLIMIT_NPROC, and {}",
+            "the tests run as root (GCLABS_TEST_USER=root), where the kernel ignores RLIMIT_NPROC, and {}",
             notes.join("; ")
         ),
     }
@@ -390,10 +393,14 @@ pub fn join(procs: &CString) -> std::io::Result<()> {
     }
 }
 
-/// How many processes and threads this user runs now (what RLIMIT_NPROC counts).
+/// How many processes and threads the tests' user runs now (what RLIMIT_NPROC counts).
 fn user_tasks() -> u64 {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() }.to_string();
+    tasks_of(crate::identity::run_as().uid())
+}
+
+/// How many processes and threads user `uid` runs now.
+fn tasks_of(uid: libc::uid_t) -> u64 {
+    let uid = uid.to_string();
     let Ok(entries) = fs::read_dir("/proc") else {
         return 0;
     };
@@ -438,6 +445,7 @@ mod tests {
 
     #[test]
     fn this_user_runs_at_least_this_process() {
-        assert!(user_tasks() >= 1);
+        // SAFETY: getuid has no preconditions and cannot fail.
+        assert!(tasks_of(unsafe { libc::getuid() }) >= 1);
     }
 }

@@ -206,10 +206,10 @@ pub fn human(results: &[LabResult], options: &Options) {
     next_step(results, options, &s);
 }
 
-/// Whether `root` is the checkout this tool belongs to (the learner's own), rather than one an
+/// Whether `root` is the checkout the command runs in (the learner's own), rather than one an
 /// instructor grades with `--root`.
 fn is_own_checkout(root: &std::path::Path) -> bool {
-    root.canonicalize().ok() == crate::default_root().canonicalize().ok()
+    root.canonicalize().ok() == crate::labs::home()
 }
 
 /// The options a suggested `cargo xtask` command must repeat to grade the same work the same

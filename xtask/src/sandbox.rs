@@ -5,16 +5,21 @@
 //! one test's failure, with a reason a learner can act on, and never as a pass, a hung grader or a
 //! crashed grader. So every test runs in a fresh process, in its own process group (so that
 //! anything it spawns is killed with it), with limits on time, address space, output, processes
-//! (see `proclimit.rs`) and core dumps, and the outcome is read from its exit status and output,
-//! in that order of trust.
+//! (see `proclimit.rs`) and core dumps, as a user other than root (see `identity.rs`), and the
+//! outcome is read from its exit status and output, in that order of trust.
 
+use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::identity;
 use crate::labs::Limits;
 use crate::proclimit;
 
@@ -236,10 +241,20 @@ pub struct Finished {
 }
 
 /// Runs `cmd` in its own process group under `limits` (time, address space, output size,
-/// processes, no core dumps), with its output captured; kills the group at the time limit, and in
-/// any case when the process ends, so nothing it spawned outlives it (with a pids cgroup, not even
-/// what left the group).
-pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String> {
+/// processes, no core dumps), as the user that runs learners' code (`identity.rs`), with its output
+/// captured; kills the group at the time limit, and in any case when the process ends, so nothing
+/// it spawned outlives it (with a pids cgroup, not even what left the group). `cmd`'s program must
+/// be a path (not a name to look up in `PATH`).
+pub fn run_limited(cmd: Command, limits: Limits) -> Result<Finished, String> {
+    run_limited_keeping(cmd, limits, KEEP_BYTES)
+}
+
+/// [`run_limited`], keeping `keep` bytes of the head and of the tail of the output.
+pub fn run_limited_keeping(
+    mut cmd: Command,
+    limits: Limits,
+    keep: usize,
+) -> Result<Finished, String> {
     let started = Instant::now();
     let log = tempfile().map_err(|e| format!("could not create a temporary file: {e}"))?;
     let (out, err) = (
@@ -251,16 +266,23 @@ pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String>
         .stderr(err)
         .process_group(0);
     let memory = limits.memory_mib << 20;
+    let user = match identity::run_as() {
+        identity::RunAs::User { uid, gid, .. } => Some((*uid, *gid)),
+        identity::RunAs::Grader { .. } => None,
+    };
+    let exec = Exec::prepare(&cmd, user.is_some())?;
     let cap = proclimit::Cap::new(limits.processes)?;
     let (cgroup_procs, nproc) = cap.for_child();
     let grader = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
     // `PR_SET_PDEATHSIG` below fires when the *thread* that forked exits: tests are started from
     // the grader's main thread, which lives as long as the grader.
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
-    // functions may be called: `setrlimit`, `prctl`, `getppid`, and in `proclimit::join`,
-    // `getpid`, `open`, `write`, `close`. It allocates nothing (the path was made before).
+    // functions may be called: `setrlimit`, `setgroups`, `setgid`, `setuid`, `prctl`, `getppid`,
+    // `fexecve`, and in `proclimit::join`, `getpid`, `open`, `write`, `close`. It allocates
+    // nothing (the paths and the exec vectors were made before).
     unsafe {
         cmd.pre_exec(move || {
+            // Joining the cgroup needs root: first.
             if let Some(procs) = &cgroup_procs {
                 proclimit::join(procs)?;
             }
@@ -270,9 +292,13 @@ pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String>
             if let Some(n) = nproc {
                 set_limit(libc::RLIMIT_NPROC, n)?;
             }
+            if let Some((uid, gid)) = user {
+                identity::become_user(uid, gid)?;
+            }
             // If the grader itself is killed (even by SIGKILL), the test dies with it. Had the
             // grader already died between the fork and here, the signal would never come:
-            // then the test must not start at all.
+            // then the test must not start at all. (After the change of user: the kernel clears
+            // this signal when a process changes its credentials.)
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -280,7 +306,7 @@ pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String>
                 // No allocation here (another thread may hold the allocator's lock): a plain code.
                 return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
             }
-            Ok(())
+            Err(exec.exec())
         });
     }
     interrupt::install();
@@ -312,7 +338,7 @@ pub fn run_limited(mut cmd: Command, limits: Limits) -> Result<Finished, String>
         let _ = child.wait();
     }
     let cgroup_saw_it = cap.finish();
-    let output = read_log(log);
+    let output = read_log(log, keep);
     // Without a cgroup to count, a failed fork shows as EAGAIN in what the test printed.
     let process_cap_hit = cgroup_saw_it
         || (matches!(proclimit::mechanism(), proclimit::Mechanism::Rlimit)
@@ -523,8 +549,9 @@ fn nanos() -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-/// Reads the log's head and tail; a long middle is replaced by a note of how much was cut.
-fn read_log(mut log: File) -> String {
+/// Reads the log's head and tail, `keep` bytes each; a long middle is replaced by a note of how
+/// much was cut.
+fn read_log(mut log: File, keep: usize) -> String {
     let len = log.seek(SeekFrom::End(0)).unwrap_or(0) as usize;
     let mut read_at = |offset: usize, n: usize| {
         let mut buf = vec![0; n];
@@ -533,15 +560,113 @@ fn read_log(mut log: File) -> String {
         buf.truncate(got);
         String::from_utf8_lossy(&buf).into_owned()
     };
-    if len <= 2 * KEEP_BYTES {
+    if len <= 2 * keep {
         return read_at(0, len);
     }
-    let head = read_at(0, KEEP_BYTES);
-    let tail = read_at(len - KEEP_BYTES, KEEP_BYTES);
+    let head = read_at(0, keep);
+    let tail = read_at(len - keep, keep);
     format!(
         "{head}\n[... {} bytes of output cut ...]\n{tail}",
-        len - 2 * KEEP_BYTES
+        len - 2 * keep
     )
+}
+
+/// A program ready to be executed from a file descriptor (`fexecve`), with its argument and
+/// environment vectors built before the fork, since the child may not allocate.
+///
+/// Executing the file the grader opened, rather than its path, lets the test's user run it without
+/// any right to the folders above it; only the file itself must be executable by that user.
+struct Exec {
+    file: File,
+    /// The strings `argv` and `envp` point into.
+    _strings: Vec<CString>,
+    /// NUL-terminated.
+    argv: Vec<*const libc::c_char>,
+    /// NUL-terminated.
+    envp: Vec<*const libc::c_char>,
+}
+
+// SAFETY: the pointers in `argv` and `envp` point into the heap buffers of `_strings`, which the
+// struct owns and never changes, and they are only read (by `fexecve`, in the child).
+unsafe impl Send for Exec {}
+// SAFETY: as above: shared access only reads.
+unsafe impl Sync for Exec {}
+
+impl Exec {
+    /// Opens `cmd`'s program and builds its vectors: its arguments, and the grader's environment
+    /// with `cmd`'s changes. `for_other_user`: make the file readable and executable by others
+    /// (build output, never a learner's file) if it is not.
+    fn prepare(cmd: &Command, for_other_user: bool) -> Result<Exec, String> {
+        let program = Path::new(cmd.get_program());
+        let file = File::open(program)
+            .map_err(|e| format!("could not open {}: {e}", program.display()))?;
+        if for_other_user {
+            let mode = file
+                .metadata()
+                .map_err(|e| format!("could not read {}: {e}", program.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o005 != 0o005 {
+                file.set_permissions(std::fs::Permissions::from_mode(mode | 0o005))
+                    .map_err(|e| {
+                        format!(
+                            "{} must be readable and executable by the user that runs the                              tests, and could not be made so: {e}",
+                            program.display()
+                        )
+                    })?;
+            }
+        }
+        let c_string = |text: &OsStr| {
+            CString::new(text.as_bytes())
+                .map_err(|_| format!("{text:?} holds a NUL byte and cannot be passed to a program"))
+        };
+        let mut args = vec![c_string(program.as_os_str())?];
+        for arg in cmd.get_args() {
+            args.push(c_string(arg)?);
+        }
+        let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        for (key, value) in cmd.get_envs() {
+            env.retain(|(k, _)| k != key);
+            if let Some(value) = value {
+                env.push((key.to_owned(), value.to_owned()));
+            }
+        }
+        let mut vars = Vec::new();
+        for (key, value) in env {
+            let mut pair = key;
+            pair.push("=");
+            pair.push(value);
+            vars.push(c_string(&pair)?);
+        }
+        let pointers = |strings: &[CString]| {
+            let mut v: Vec<*const libc::c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+            v.push(std::ptr::null());
+            v
+        };
+        let (argv, envp) = (pointers(&args), pointers(&vars));
+        args.extend(vars);
+        Ok(Exec {
+            file,
+            _strings: args,
+            argv,
+            envp,
+        })
+    }
+
+    /// Replaces the process with the program; returns only on failure, with the error. Only
+    /// `fexecve`, which is async-signal-safe.
+    fn exec(&self) -> std::io::Error {
+        // SAFETY: the descriptor is open, and `argv` and `envp` are NUL-terminated arrays of
+        // pointers to NUL-terminated strings that `self` keeps alive.
+        unsafe {
+            libc::fexecve(
+                self.file.as_raw_fd(),
+                self.argv.as_ptr(),
+                self.envp.as_ptr(),
+            );
+        }
+        std::io::Error::last_os_error()
+    }
 }
 
 fn signal_name(signal: i32) -> &'static str {

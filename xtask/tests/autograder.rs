@@ -5,10 +5,12 @@
 //! compiling, and malformed. Every run must leave a valid results.json with the right score.
 
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::process::{Command, Stdio};
+use std::sync::{OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -109,28 +111,84 @@ fn submission(name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 /// Runs the bundle's run_autograder on a submission; returns results.json, parsed.
 fn run_autograder(submission: &Path) -> Value {
+    run_autograder_logged(submission).0
+}
+
+/// [`run_autograder`], with what run_autograder printed. It must end within two minutes, and
+/// with status 0, whatever the submission does.
+fn run_autograder_logged(submission: &Path) -> (Value, String) {
     let source = bundle();
     let results = submission.with_extension("results.json");
     let _ = fs::remove_file(&results);
-    let out = Command::new(source.join("run_autograder"))
-        .env("GCLABS_SOURCE", source)
+    let mut cmd = Command::new(source.join("run_autograder"));
+    cmd.env("GCLABS_SOURCE", source)
         .env("GCLABS_SUBMISSION", submission)
         .env("GCLABS_RESULTS", &results)
         .env("GCLABS_XTASK", env!("CARGO_BIN_EXE_xtask"))
         .env(
             "GCLABS_TARGET_DIR",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures"),
-        )
-        .output()
-        .expect("run_autograder runs");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "run_autograder failed:\n{log}");
+        );
+    let (status, log) = output_within(cmd, Duration::from_secs(120));
+    assert!(status.success(), "run_autograder failed:\n{log}");
     let text = fs::read_to_string(&results).unwrap_or_else(|e| panic!("{e}\n{log}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}\n{log}"))
+    let doc =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}\n{log}"));
+    (doc, log)
+}
+
+/// Runs `cmd` with its output read by threads, and fails the test if it has not ended, output
+/// closed, by `limit`: a process the submission left behind holding run_autograder's output open
+/// would keep Gradescope waiting just the same.
+fn output_within(mut cmd: Command, limit: Duration) -> (std::process::ExitStatus, String) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("it starts");
+    let (sender, receiver) = mpsc::channel();
+    for pipe in [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            let _ = sender.send(text);
+        });
+    }
+    drop(sender);
+    let deadline = Instant::now() + limit;
+    let mut log = Vec::new();
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(left) {
+            Ok(text) => log.extend(text),
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "not finished after {} s, or its output is still held open by a process it \
+                     left behind:\n{}",
+                    limit.as_secs(),
+                    String::from_utf8_lossy(&log)
+                );
+            }
+        }
+    }
+    let status = child.wait().expect("it ends");
+    (status, String::from_utf8_lossy(&log).into_owned())
 }
 
 /// Checks the shape Gradescope requires of every results.json.
@@ -278,9 +336,168 @@ fn a_grader_that_cannot_run_still_leaves_a_valid_results_json() {
         doc["output"]
             .as_str()
             .unwrap()
-            .contains("could not run the grader (exit status 127)"),
+            .contains("the grader did not finish (it ended with status 127)"),
         "{doc}"
     );
+}
+
+// Hostile submissions: code that attacks the grader instead of answering. Whatever it does, the
+// grade must be the honest one (when the grader runs as root, as on Gradescope, the tests run as
+// an unprivileged user and every attack fails), or "could not be graded" with score 0 (a grader
+// that is not root cannot protect itself from code running as its own user, and says so); never
+// the score the submission wrote itself.
+
+/// The grader runs as root here, so its tests run as another user.
+fn grader_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `answer()` that writes a forged results.json wherever it can find one named (GCLABS_RESULTS,
+/// the grader's own --output, read from its command line), rewrites the course's test and
+/// lab.toml (the test runs in the lab's folder of the course copy), kills the grader, and, still
+/// alive, panics with what each attempt gave.
+const FORGER: &str = r#####"
+pub fn answer() -> u32 {
+    let forged = r#"{"score": 100, "output": "forged", "tests": []}"#;
+    let mut log = Vec::new();
+    let grader = std::os::unix::process::parent_id();
+    let mut targets: Vec<String> = std::env::var("GCLABS_RESULTS").into_iter().collect();
+    if let Ok(line) = std::fs::read(format!("/proc/{grader}/cmdline")) {
+        let args: Vec<String> =
+            line.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        if let Some(i) = args.iter().position(|a| a == "--output") {
+            targets.extend(args.get(i + 1).cloned());
+        }
+    }
+    targets.push("tests/graded.rs".into());
+    targets.push("lab.toml".into());
+    for target in &targets {
+        let text = if target.ends_with(".rs") {
+            "#[test]\nfn answer_is_right() {}\n#[test]\nfn prints_and_passes() {}\n"
+        } else if target.ends_with(".toml") {
+            "number = 1\ntitle = \"Forged\"\nchapter = \"x.md\"\n"
+        } else {
+            forged
+        };
+        match std::fs::write(target, text) {
+            Ok(()) => log.push(format!("attack: wrote {target}")),
+            Err(e) => log.push(format!("attack: could not write {target}: {e}")),
+        }
+    }
+    let kill = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -KILL {grader}")])
+        .output();
+    match kill {
+        Ok(out) => log.push(format!("attack: kill the grader: {}", String::from_utf8_lossy(&out.stderr).trim())),
+        Err(e) => log.push(format!("attack: kill the grader: {e}")),
+    }
+    panic!("{}", log.join("\n"))
+}
+"#####;
+
+#[test]
+fn a_submission_that_forges_its_results_and_kills_the_grader_gets_no_forged_score() {
+    let (doc, log) = run_autograder_logged(&submission("forger", &[("lib.rs", FORGER)]));
+    check_shape(&doc);
+    assert_ne!(
+        doc["output"], "forged",
+        "the forged results were kept:\n{log}"
+    );
+    if grader_is_root() {
+        // Every attack failed: the honest grade, 1 point for the test that does not call answer().
+        assert_eq!(doc["score"], 1, "{doc}\n{log}");
+        let answer = doc["tests"][0]["output"].as_str().unwrap();
+        for refused in [
+            "could not write tests/graded.rs: Permission denied",
+            "could not write lab.toml: Permission denied",
+            "Operation not permitted",
+        ] {
+            assert!(
+                answer.contains(refused),
+                "expected «{refused}» in:\n{answer}"
+            );
+        }
+        assert!(!answer.contains("attack: wrote"), "{answer}");
+    } else {
+        // The grader was killed by code running as its own user: could not grade, score 0.
+        assert_eq!(doc["score"], 0, "{doc}\n{log}");
+        let output = doc["output"].as_str().unwrap();
+        assert!(output.contains("could not be graded"), "{output}");
+    }
+    // The next submission is graded with the course's original tests, whatever the forger wrote.
+    let honest = run_autograder(&submission("after-forger", &[("lib.rs", RIGHT)]));
+    assert_eq!(honest["score"], 4, "{honest}");
+    let wrong = run_autograder(&submission(
+        "wrong-after-forger",
+        &[("lib.rs", "pub fn answer() -> u32 {\n    41\n}\n")],
+    ));
+    assert_eq!(wrong["score"], 1, "{wrong}");
+}
+
+#[test]
+fn a_submission_that_forks_without_end_is_stopped_at_its_cap() {
+    let bomb = "pub fn answer() -> u32 {\n    \
+                let mut children = Vec::new();\n    \
+                for _ in 0..5000 {\n        \
+                match std::process::Command::new(\"sleep\").arg(\"30\").spawn() {\n            \
+                Ok(child) => children.push(child),\n            \
+                Err(e) => panic!(\"spawn {} failed: {e}\", children.len() + 1),\n        \
+                }\n    }\n    42\n}\n";
+    let (doc, log) = run_autograder_logged(&submission("fork-bomb", &[("lib.rs", bomb)]));
+    check_shape(&doc);
+    assert_eq!(doc["score"], 1, "{doc}\n{log}");
+    let answer = doc["tests"][0]["output"].as_str().unwrap();
+    assert!(
+        answer.contains("started more processes or threads than its cap of 64"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn a_submission_that_sleeps_holding_the_output_open_times_out_and_lets_the_grade_end() {
+    // A child in a session of its own (out of the test's process group) with the grader's own
+    // stdout and stderr when it can open them (a pipe to run_autograder, then to Gradescope), or
+    // the test's; then the test sleeps far past its limit. The grade must end at the limit, and
+    // run_autograder's output must close.
+    let sleeper = "pub fn answer() -> u32 {\n    \
+                   let grader = std::os::unix::process::parent_id();\n    \
+                   let open = |fd: u32| std::fs::OpenOptions::new().write(true)\n        \
+                   .open(format!(\"/proc/{grader}/fd/{fd}\"));\n    \
+                   let mut cmd = std::process::Command::new(\"setsid\");\n    \
+                   cmd.args([\"sleep\", \"271.828\"]);\n    \
+                   match (open(1), open(2)) {\n        \
+                   (Ok(out), Ok(err)) => { println!(\"holding the grader's output\"); cmd.stdout(out).stderr(err); }\n        \
+                   (Err(e), _) | (_, Err(e)) => println!(\"holding the test's output: {e}\"),\n    \
+                   }\n    \
+                   let _ = cmd.spawn();\n    \
+                   std::thread::sleep(std::time::Duration::from_secs(1000));\n    \
+                   42\n}\n";
+    let started = Instant::now();
+    let (doc, log) = run_autograder_logged(&submission("sleeper", &[("lib.rs", sleeper)]));
+    check_shape(&doc);
+    assert_eq!(doc["score"], 1, "{doc}\n{log}");
+    let answer = doc["tests"][0]["output"].as_str().unwrap();
+    assert!(answer.contains("timed out after 3 s"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(100));
+    if grader_is_root() {
+        assert!(answer.contains("holding the test's output"), "{answer}");
+    }
+    // With a pids cgroup per test, what left the test's process group is gone too.
+    let limits = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["--root"])
+        .arg(bundle().join("course"))
+        .arg("limits")
+        .output()
+        .unwrap();
+    if String::from_utf8_lossy(&limits.stdout).contains("pids cgroup per test") {
+        let left = Command::new("pgrep")
+            .args(["-f", "sleep 271.828"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        assert!(left.trim().is_empty(), "left running: {left}");
+    }
 }
 
 #[test]

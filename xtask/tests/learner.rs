@@ -513,3 +513,113 @@ fn wait_exit(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The status of `test` in the JSON lines of a grade.
+fn status_of(out: &Output, test: &str) -> String {
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["test"] == test)
+        .and_then(|v| v["status"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| {
+            panic!(
+                "no result for {test}: {}{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            )
+        })
+}
+
+#[test]
+fn a_copied_checkout_grades_and_resets_itself_never_the_original() {
+    // The learner's work: lab 06 answered (wrongly: it exits), with a reference that answers 1.
+    let original = Classroom::new("copied-original");
+    let solution_src = original.path("solutions/06-exiting/src");
+    fs::create_dir_all(&solution_src).unwrap();
+    fs::write(
+        solution_src.join("lib.rs"),
+        "pub fn leave() -> u32 {\n    // BEGIN SOLUTION: return 1.\n    1\n    // END SOLUTION\n}\n",
+    )
+    .unwrap();
+    let work = original.read("labs/06-exiting/src/lib.rs");
+    // A backup of the whole checkout, as a learner would take it.
+    let copy = scratch().join("learner-rooms").join("copied-copy");
+    let _ = fs::remove_dir_all(&copy);
+    copy_tree(&original.root, &copy);
+    // The tool was compiled in another checkout (this binary, in the course's own): run in the
+    // copy, without --root, from one of its folders, it must work on the copy.
+    let in_copy = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .current_dir(copy.join("labs/06-exiting/src"))
+            .env("CARGO_TARGET_DIR", scratch().join("fixtures-learner"))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let graded = in_copy(&["grade", "--lab", "6", "--json", "--no-measure"]);
+    assert_eq!(
+        status_of(&graded, "exit_zero_is_not_a_pass"),
+        "exited_early"
+    );
+    let reset = in_copy(&["reset", "6", "--yes"]);
+    assert_eq!(reset.status.code(), Some(0), "{}", text(&reset.stderr));
+    let stub = fs::read_to_string(copy.join("labs/06-exiting/src/lib.rs")).unwrap();
+    assert!(stub.contains("// TODO: return 1.\n    todo!()"), "{stub}");
+    assert!(
+        copy.join("backups").is_dir(),
+        "the copy keeps its own backup"
+    );
+    let regraded = in_copy(&["grade", "--lab", "6", "--json", "--no-measure"]);
+    assert_eq!(
+        status_of(&regraded, "exit_zero_is_not_a_pass"),
+        "not_started",
+        "{}",
+        text(&regraded.stdout)
+    );
+    // The original is as it was: its work, no backup, no grade saved.
+    assert_eq!(original.read("labs/06-exiting/src/lib.rs"), work);
+    assert!(backups(&original).is_empty());
+    assert!(!original.path("target/gclabs/last-grade.json").exists());
+    let _ = fs::remove_dir_all(&copy);
+}
+
+#[test]
+fn outside_any_checkout_the_tool_says_where_to_run_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("list")
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("/ is not inside one"), "{err}");
+    assert!(
+        err.contains("Run it from your clone of the course"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sources_restored_with_their_old_times_are_graded_as_they_are_now() {
+    let room = Classroom::new("restored");
+    let stub = room.read("labs/02-failing/src/lib.rs");
+    let grade = || room.run(&["grade", "--lab", "2", "--json", "--no-measure"]);
+    edit_lab_two(&room);
+    assert_eq!(status_of(&grade(), "todo_reads_as_not_started"), "passed");
+    // The stub put back as `cp -a` restores a backup: with a time long before that build, so
+    // that cargo, which goes by times, would keep the binaries of the work graded above.
+    let lib = room.path("labs/02-failing/src/lib.rs");
+    fs::write(&lib, &stub).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&lib)
+        .unwrap()
+        .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000))
+        .unwrap();
+    assert_eq!(
+        status_of(&grade(), "todo_reads_as_not_started"),
+        "not_started"
+    );
+}
