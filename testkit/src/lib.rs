@@ -1,7 +1,8 @@
 //! What the graded tests of every lab share (a dev-dependency of each lab, each solution and
-//! `pyheap`): a seeded random number generator, a drop probe, and the runner for seeded random
-//! programs that shrinks a failure to the shortest program that still fails and prints it with
-//! its seed, so it can be replayed and read.
+//! `pyheap`): a seeded random number generator, a drop probe, comparisons that say in words what
+//! was compared and which side is whose, and the runner for seeded random programs that shrinks a
+//! failure to the shortest program that still fails and prints it with its seed, so it can be
+//! replayed and read.
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
@@ -182,5 +183,77 @@ pub fn check_programs<Op: Clone + Debug>(
             program.len(),
             listing,
         );
+    }
+}
+
+/// Fails the test unless `yours == reference`: what the reference solution gives (or what real
+/// CPython printed) is what the learner's code must give. The message says `what` was compared and
+/// shows both sides by name, `expected (reference)` and `yours`, with a line diff when they are
+/// long. `#[track_caller]`: "failed at" names the test's line, not this function's.
+#[track_caller]
+pub fn assert_same<T: PartialEq + Debug>(what: &str, reference: &T, yours: &T) {
+    if reference != yours {
+        panic!(
+            "{}",
+            describe_difference(what, "expected (reference)", reference, yours)
+        );
+    }
+}
+
+/// Fails the test unless `yours == expected`, for an expected value written in the test itself
+/// (not computed by the reference). Otherwise as [`assert_same`].
+#[track_caller]
+pub fn assert_expected<T: PartialEq + Debug>(what: &str, expected: &T, yours: &T) {
+    if expected != yours {
+        panic!("{}", describe_difference(what, "expected", expected, yours));
+    }
+}
+
+/// `what`, then both sides by name: on one line each when short, as a diff when long.
+fn describe_difference<T: Debug>(what: &str, label: &str, expected: &T, yours: &T) -> String {
+    let (short_expected, short_yours) = (format!("{expected:?}"), format!("{yours:?}"));
+    if short_expected.len() + short_yours.len() <= 160 {
+        let width = label.len().max("yours".len());
+        return format!(
+            "{what}\n  {label:<width$}: {short_expected}\n  {:<width$}: {short_yours}",
+            "yours"
+        );
+    }
+    format!(
+        "{what}\n  (< {label}, > yours)\n{}",
+        pretty_assertions::Comparison::new(expected, yours)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_difference_names_both_sides_on_a_line_each() {
+        let text = describe_difference("the count of `a`", "expected (reference)", &2, &3);
+        assert_eq!(
+            text,
+            "the count of `a`\n  expected (reference): 2\n  yours               : 3"
+        );
+    }
+
+    #[test]
+    fn a_long_difference_is_a_diff_with_a_legend() {
+        let expected: Vec<u32> = (0..60).collect();
+        let mut yours = expected.clone();
+        yours[30] = 99;
+        let text = describe_difference("the order", "expected", &expected, &yours);
+        assert!(
+            text.starts_with("the order\n  (< expected, > yours)\n"),
+            "{text}"
+        );
+        assert!(text.contains("99"), "{text}");
+    }
+
+    #[test]
+    fn equal_values_pass() {
+        assert_same("anything", &vec![1, 2], &vec![1, 2]);
+        assert_expected("anything", &"x", &"x");
     }
 }
