@@ -1,15 +1,19 @@
 //! `cargo xtask check`: the maintainers' contract, in the spirit of rustlings' `dev check`.
 //!
-//! 1. Lab metadata is well formed and every hint's book section exists.
+//! 1. Lab metadata is well formed, every hint's book section exists and names its test (in
+//!    `lab.toml`'s order), and no hint holds a line of the solution's code.
 //! 2. The stubs are exactly what the solutions generate (so they differ only at TODO sites, and
 //!    expose the same public API).
 //! 3. The solution runs the lab's test files, all of them; metadata and test binaries name the same
 //!    tests.
 //! 4. Every solution passes every graded test.
 //! 5. Every stub compiles and fails every graded test.
-//! 6. The book's code includes resolve.
-//! 7. `labs/checksums.txt` lists the graded files as they are (`cargo xtask checksums`).
-//! 8. `cargo fmt --check` and `cargo clippy -- -D warnings` are clean.
+//! 6. Each test, in `lab.toml`'s order, needs at most two TODO sites beyond those the tests before
+//!    it need, and no site unlocks more than about a tenth of the points (`steps.rs`, measured by
+//!    running the tests on a variant of the solution whose sites can be switched off).
+//! 7. The book's code includes resolve, and come from the labs, never from `solutions/`.
+//! 8. `labs/checksums.txt` lists the graded files as they are (`cargo xtask checksums`).
+//! 9. `cargo fmt --check` and `cargo clippy -- -D warnings` are clean.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -20,11 +24,20 @@ use crate::build::{self, cargo};
 use crate::grade::{self, Side};
 use crate::labs::{self, Lab};
 use crate::sandbox::Outcome;
-use crate::{book, checksums, stubs};
+use crate::{book, checksums, steps, stubs};
+
+/// What `cargo xtask check` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these labs' checks (all when empty); the course-wide checks run in any case.
+    pub labs: Vec<u32>,
+    /// Print each lab's staircase: the TODO sites each test needs beyond the tests before it.
+    pub steps: bool,
+}
 
 /// Runs the whole contract and prints a checklist. Returns the exit code.
-pub fn run(root: &Path) -> Result<i32, String> {
-    let labs = labs::discover(root)?;
+pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
+    let labs = grade::select(root, &options.labs)?;
     let mut failed = 0;
     let mut step = |name: &str, problems: Vec<String>| {
         if problems.is_empty() {
@@ -46,6 +59,14 @@ pub fn run(root: &Path) -> Result<i32, String> {
             metadata(root, lab),
         );
         step(
+            &format!("{label}: no hint holds a line of the solution's code"),
+            hints_without_code(lab)?,
+        );
+        step(
+            &format!("{label}: every graded test is named in its book section, in lab.toml order"),
+            book::tests_named(root, lab),
+        );
+        step(
             &format!("{label}: stubs are generated from the solution"),
             stubs::differences(lab)?,
         );
@@ -65,10 +86,33 @@ pub fn run(root: &Path) -> Result<i32, String> {
             &format!("{label}: the stub fails every graded test"),
             stub_fails(root, lab)?,
         );
+        let staircase = steps::analyse(root, lab);
+        step(
+            &format!(
+                "{label}: each test needs at most {} new TODO sites, and no site unlocks more \
+                 than {}% of the points",
+                steps::MAX_NEW_SITES,
+                steps::MAX_UNLOCK_PERCENT
+            ),
+            match &staircase {
+                Ok(analysis) => steps::problems(lab, analysis),
+                Err(e) => vec![e.clone()],
+            },
+        );
+        if let (true, Ok(analysis)) = (options.steps, &staircase) {
+            println!("  the TODO sites each test needs beyond the tests before it:");
+            for line in steps::table(analysis).lines() {
+                println!("  {line}");
+            }
+        }
     }
     step(
         "book: every included listing exists",
         book::check_includes(root)?,
+    );
+    step(
+        "book: listings come from the labs, never from solutions/",
+        book::includes_from_labs(root)?,
     );
     step(
         "labs/checksums.txt lists the graded files as they are",
@@ -120,6 +164,50 @@ fn metadata(root: &Path, lab: &Lab) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The shortest line of code, without its white space, that counts as the solution's own: shorter
+/// ones (`}`, `None`, `x += 1;`) are words a hint may use.
+const CODE_LINE_MIN: usize = 20;
+
+/// Hints are a ladder to the solution, never the solution: no hint may hold a line of the code
+/// between the solution's `// BEGIN SOLUTION` and `// END SOLUTION` markers (white space aside).
+fn hints_without_code(lab: &Lab) -> Result<Vec<String>, String> {
+    let mut lines = BTreeSet::new();
+    for path in crate::pristine::source_files(&lab.solution_dir.join("src"))? {
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut inside = false;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with("// BEGIN SOLUTION") {
+                inside = true;
+            } else if trimmed == "// END SOLUTION" {
+                inside = false;
+            } else if inside && !trimmed.starts_with("//") {
+                let code: String = trimmed.split_whitespace().collect();
+                if code.len() >= CODE_LINE_MIN {
+                    lines.insert(code);
+                }
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for test in &lab.meta.tests {
+        for (i, hint) in test.hints.iter().enumerate() {
+            let squeezed: String = hint.split_whitespace().collect();
+            if let Some(line) = lines.iter().find(|l| squeezed.contains(l.as_str())) {
+                problems.push(format!(
+                    "`{}`, hint {}: holds the solution's line `{line}`; say the idea, where to \
+                     look, or show it on other data instead",
+                    test.name,
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok(problems)
 }
 
 /// The solution's Cargo.toml must declare one `[[test]]` per file in `labs/NN/tests/*.rs`.

@@ -61,6 +61,69 @@ impl TestResult {
             0
         }
     }
+
+    /// The hint to show with this result, in every output format: the test's first hint, unless
+    /// it failed in a way that hint does not address (a crash, a timeout, a stack overflow, ...),
+    /// which gets the hint for that kind of failure instead. `None` once it passes.
+    pub fn hint(&self, lab: &Lab) -> Option<String> {
+        let n = lab.meta.number;
+        let kind = match &self.run.outcome {
+            Outcome::Passed => return None,
+            Outcome::NotStarted { .. } | Outcome::Failed { .. } | Outcome::NotCompiled => None,
+            Outcome::Crashed { signal } if *signal == libc::SIGABRT => Some(
+                "The process aborted: a panic inside a `Drop` while another panic was unwinding \
+                 (or an explicit abort). The first panic in the output is the one to fix; then \
+                 ask why a `drop` panicked too."
+                    .to_string(),
+            ),
+            Outcome::Crashed { .. } => Some(format!(
+                "A crash is not a wrong answer: an `unsafe` block touched memory it must not (a \
+                 freed box, a dangling or misaligned pointer, one past the end). Check each \
+                 `unsafe` block against its SAFETY comment; `cargo xtask miri --lab {n}` names the \
+                 first bad access, if you have nightly Rust with Miri."
+            )),
+            Outcome::TimedOut { .. } => Some(
+                "The test did not finish in time: a loop whose exit never comes (a list walked \
+                 without moving on, a cycle followed round and round, a count that never reaches \
+                 zero), or work far larger than the task needs. Run the test alone and print \
+                 what the loop visits."
+                    .to_string(),
+            ),
+            Outcome::StackOverflow => Some(
+                "Recursion as deep as the data: a chain of a million objects cannot be one call \
+                 per object. Keep the work still to do in a `Vec` (an explicit stack or queue) \
+                 and loop until it is empty."
+                    .to_string(),
+            ),
+            Outcome::OutOfMemory { .. } => Some(
+                "Memory grew without bound: something keeps allocating (a `Vec` pushed to and \
+                 never drained, objects kept alive forever, a loop that never ends)."
+                    .to_string(),
+            ),
+            Outcome::OutputLimit => {
+                Some("The test printed without end: remove the printing from your loop.".into())
+            }
+            Outcome::ProcessLimit { .. } => Some(
+                "The test started processes or threads without waiting for them; the labs need \
+                 none."
+                    .to_string(),
+            ),
+            Outcome::ExitedEarly { .. } => Some(
+                "Something called `std::process::exit`, which ends the test before it can check \
+                 anything: return a value (or panic) instead."
+                    .to_string(),
+            ),
+            Outcome::Missing => Some(format!(
+                "The test is gone from the test files: put them back with `git checkout \
+                 labs/{}/tests` (they are graded with the course's originals anyway).",
+                lab.lab_dir
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+            )),
+        };
+        kind.or_else(|| self.meta.hints.first().cloned())
+    }
 }
 
 /// One lab's results.
@@ -281,7 +344,13 @@ fn measure(
     progress: bool,
 ) -> Option<Result<String, String>> {
     let spec = result.lab.meta.measure.as_ref()?;
-    if result.build_error.is_some() {
+    // A speed is worth showing only for code that is right: and a lab not started would only
+    // cost a release build on every grade.
+    let all_pass = result
+        .tests
+        .iter()
+        .all(|t| t.run.outcome == Outcome::Passed);
+    if result.build_error.is_some() || !all_pass {
         return None;
     }
     let package = match side {

@@ -178,7 +178,7 @@ fn test_output(lab: &LabResult, t: &TestResult) -> String {
         out.push_str(&detail);
         out.push('\n');
     }
-    if let Some(hint) = t.meta.hints.first() {
+    if let Some(hint) = t.hint(&lab.lab) {
         out.push_str(&format!("\nHint: {hint}\n"));
     }
     let (page, anchor) = t

@@ -103,6 +103,17 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
         );
     } else {
         println!("  That is the last hint; the book section explains the rest.");
+        let solution = lab.solution_dir.join("src");
+        if solution.is_dir() {
+            let text = format!(
+                "If you are stuck for good, the reference solution is in {}; reading it after \
+                 you have tried is a good way to learn too.",
+                solution.strip_prefix(root).unwrap_or(&solution).display()
+            );
+            for line in wrap(&text, 96) {
+                println!("  {line}");
+            }
+        }
     }
     shown.insert(key, upto.max(seen));
     save(&store, &shown)?;

@@ -182,9 +182,7 @@ fn testcase(lab: &LabResult, t: &TestResult) -> String {
         _ => t.run.output.clone(),
     };
     let hint = t
-        .meta
-        .hints
-        .first()
+        .hint(&lab.lab)
         .map(|h| format!("\n\nHint: {h}\nRead: book/src/{}", t.meta.section))
         .unwrap_or_default();
     format!(

@@ -27,6 +27,7 @@ mod report;
 mod reset;
 mod sandbox;
 mod sha1;
+mod steps;
 mod stubs;
 mod text;
 mod watch;
@@ -165,8 +166,17 @@ enum Command {
         yes: bool,
     },
     /// Check the course's own contract (for maintainers): stubs fail, solutions pass, metadata,
-    /// stubs, solutions and book agree, fmt and clippy are clean.
-    Check,
+    /// stubs, solutions and book agree, tests climb in even steps, fmt and clippy are clean.
+    Check {
+        /// Only this lab's checks (by number; repeat for several); the course-wide checks (book,
+        /// checksums, fmt, clippy) run in any case.
+        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        labs: Vec<u32>,
+        /// Also print each lab's staircase: the TODO sites each graded test needs beyond the
+        /// tests before it, measured by running the tests with the sites solved one by one.
+        #[arg(long)]
+        steps: bool,
+    },
     /// Build the book into book/build (needs mdBook 0.5).
     Book,
     /// Run a lab's graded tests under Miri, which finds undefined behaviour in `unsafe` code
@@ -304,7 +314,7 @@ fn main() -> ExitCode {
         Command::Watch { lab, manual } => watch::run(&root, &watch::Options { lab, manual }),
         Command::List { lab, verbose } => list::run(&root, &list::Options { lab, verbose }),
         Command::Reset { lab, yes } => reset::run(&root, &reset::Options { lab, yes }),
-        Command::Check => check::run(&root),
+        Command::Check { labs, steps } => check::run(&root, &check::Options { labs, steps }),
         Command::Book => book::build(&root),
         Command::Miri {
             labs,

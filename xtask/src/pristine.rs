@@ -517,6 +517,29 @@ fn lock(path: &Path) -> Result<File, String> {
     Ok(file)
 }
 
+/// Makes `dest` a copy of the course at `root` (as [`course_files`] takes it), except that the
+/// files under `replaced` (a folder path relative to the course, ending in `/`) are `files`
+/// instead: (path relative to the course, content). Only files whose content changed are written,
+/// so cargo rebuilds only what changed; the copy's `target/` stays. Under a lock on `dest`.
+pub fn mirror(
+    root: &Path,
+    dest: &Path,
+    replaced: &str,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<File, String> {
+    fs::create_dir_all(dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?;
+    let lock = lock(&dest.with_extension("lock"))?;
+    let mut plan = Plan::default();
+    let target = target_dir(root);
+    plan.add_tree(root, root, &[&target])?;
+    plan.files.retain(|path, _| !path.starts_with(replaced));
+    for (path, bytes) in files {
+        plan.files.insert(path, Src::Bytes(bytes));
+    }
+    plan.sync(dest)?;
+    Ok(lock)
+}
+
 /// The files of the course at `root` as a copy or a bundle takes them: every file but those in
 /// `.git` and `target` folders, `book/build` and the paths in `skip`; `(relative path, path)`.
 pub fn course_files(root: &Path, skip: &[&Path]) -> Result<Vec<(String, PathBuf)>, String> {

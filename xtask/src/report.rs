@@ -172,6 +172,17 @@ pub fn human(results: &[LabResult], options: &Options) {
             );
             println!("  {}", s.dim(&format!("· {text}")));
         }
+        let measured_later = lab.measurement.is_none()
+            && lab.build_error.is_none()
+            && options.measure
+            && options.test.is_none();
+        if let (true, Some(spec)) = (measured_later, &lab.lab.meta.measure) {
+            let text = format!(
+                "once every test passes, the grade also measures {} (shown, never graded)",
+                spec.title
+            );
+            println!("  {}", s.dim(&format!("· {text}")));
+        }
         if let (Some(m), Some(spec)) = (&lab.measurement, &lab.lab.meta.measure) {
             println!();
             println!(
@@ -276,8 +287,8 @@ fn next_step(results: &[LabResult], options: &Options, s: &Style) {
     if !matches!(t.run.outcome, Outcome::NotStarted { .. } | Outcome::Missing) {
         print_detail(t, "  │ ", s);
     }
-    if let Some(hint) = t.meta.hints.first() {
-        for (i, line) in wrap(hint, 92).iter().enumerate() {
+    if let Some(hint) = t.hint(&lab.lab) {
+        for (i, line) in wrap(&hint, 92).iter().enumerate() {
             println!("  {}{line}", if i == 0 { "Hint: " } else { "      " });
         }
     }
@@ -346,7 +357,7 @@ struct JsonResult<'a> {
     max_points: u32,
     reason: String,
     section: &'a str,
-    hint: Option<&'a str>,
+    hint: Option<String>,
     duration_ms: u128,
     output: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -400,7 +411,7 @@ pub fn json_lines(results: &[LabResult]) -> Vec<String> {
                 max_points: t.meta.points,
                 reason: strip_ansi(&t.run.outcome.reason()),
                 section: &t.meta.section,
-                hint: t.meta.hints.first().map(String::as_str),
+                hint: t.hint(&lab.lab),
                 duration_ms: t.run.duration.as_millis(),
                 output: strip_ansi(&output),
                 compile_error: lab.build_error.as_ref().map(|e| e.detail.as_str()),

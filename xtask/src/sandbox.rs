@@ -172,6 +172,17 @@ pub struct Run {
 
 /// Runs test `name` of the libtest binary `exe`, alone, under `limits`.
 pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
+    run_test_with(exe, name, limits, cwd, &[])
+}
+
+/// [`run_test`], with these environment variables set for the test.
+pub fn run_test_with(
+    exe: &Path,
+    name: &str,
+    limits: Limits,
+    cwd: &Path,
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new(exe);
     cmd.args([
         "--exact",
@@ -181,7 +192,8 @@ pub fn run_test(exe: &Path, name: &str, limits: Limits, cwd: &Path) -> Run {
         "--color=never",
     ])
     .current_dir(cwd)
-    .env("RUST_BACKTRACE", "0");
+    .env("RUST_BACKTRACE", "0")
+    .envs(env.iter().copied());
     match run_limited(cmd, limits) {
         Err(message) => Run {
             outcome: Outcome::Failed {
