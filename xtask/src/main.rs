@@ -1,37 +1,29 @@
 //! The gclabs course tool, reached as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
-//! One module per command: `grade` (with `build`, `sandbox`, `progress` and `report`), `watch`,
-//! `list`, `hint`, `reset`, `check`, `book`, `miri`, `parity`, `stubs`; `labs` reads the lab
-//! metadata they share.
+//! `cargo xtask grade` is a pipeline, and the folders are its layers, top to bottom. A module
+//! imports only from its own layer or the ones below it (`xtask/tests/layers.rs` checks it):
+//!
+//! ```text
+//!   commands  one module per subcommand: parse what was asked, wire the layers below, write
+//!      |      the output and the history (grade, list, hint, watch, reset, check, book, ...)
+//!   report    results in, text out: human, JSON lines, JUnit, Gradescope; progress on stderr
+//!      |
+//!   grade     labs and tests in, results out (plain data, the shared decisions made once)
+//!      |
+//!   run       cargo builds, one test in its own process under limits, as a user of its own
+//!      |
+//!   course    what is on disk: the checkout, lab.toml, checksums, stubs, the pristine copy,
+//!             the book's sections, the saved history
+//! ```
+//!
+//! `text` (wrapping and quoting words) sits below them all.
 
-mod autograder;
-mod book;
-mod build;
-mod check;
-mod checksums;
-mod formats;
-mod freshness;
+mod commands;
+mod course;
 mod grade;
-mod gradescope;
-mod hint;
-mod identity;
-mod junit;
-mod labs;
-mod list;
-mod miri;
-mod parity;
-mod pristine;
-mod proclimit;
-mod progress;
 mod report;
-mod reset;
-mod sandbox;
-mod sha1;
-mod steps;
-mod stubs;
+mod run;
 mod text;
-mod watch;
-mod zip;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,7 +48,7 @@ enum Command {
     /// the next step.
     Grade {
         /// Grade only this lab (by number; repeat for several).
-        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
         labs: Vec<u32>,
         /// Run only the graded test with this name.
         #[arg(long, value_name = "NAME")]
@@ -70,7 +62,7 @@ enum Command {
         json: bool,
         /// The output format (default: human, the report for people).
         #[arg(long, value_enum, value_name = "FORMAT")]
-        format: Option<formats::Format>,
+        format: Option<report::Format>,
         /// Write the results to FILE instead of stdout (json, gradescope and junit only).
         /// Gradescope reads /autograder/results/results.json.
         #[arg(long, value_name = "FILE")]
@@ -109,7 +101,7 @@ enum Command {
     /// Show the hints of a graded test, one more step each time you ask.
     Hint {
         /// The lab's number.
-        #[arg(value_parser = labs::parse_number)]
+        #[arg(value_parser = course::labs::parse_number)]
         lab: u32,
         /// The test (default: the first test of the lab that does not pass yet).
         test: Option<String>,
@@ -130,7 +122,7 @@ enum Command {
     /// skipped.
     Watch {
         /// Watch only this lab (by number).
-        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
         lab: Option<u32>,
         /// Do not watch the files: grade again each time you press Enter (q and Enter to stop).
         /// For folders where modification times are unreliable (some network or shared
@@ -145,7 +137,7 @@ enum Command {
     /// one line per book section, one mark per test.
     List {
         /// Only this lab (by number).
-        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
         lab: Option<u32>,
         /// One line per test, with its book section, even for a lab with many tests.
         #[arg(long, short)]
@@ -159,7 +151,7 @@ enum Command {
     /// start again from the first step.
     Reset {
         /// The lab's number.
-        #[arg(value_parser = labs::parse_number)]
+        #[arg(value_parser = course::labs::parse_number)]
         lab: u32,
         /// Do not ask (needed where there is no terminal to ask on). The backup is still made.
         #[arg(long, short)]
@@ -170,7 +162,7 @@ enum Command {
     Check {
         /// Only this lab's checks (by number; repeat for several); the course-wide checks (book,
         /// checksums, fmt, clippy) run in any case.
-        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
         labs: Vec<u32>,
         /// Also print each lab's staircase: the TODO sites each graded test needs beyond the
         /// tests before it, measured by running the tests with the sites solved one by one.
@@ -183,7 +175,7 @@ enum Command {
     /// (needs a nightly toolchain with the miri component).
     Miri {
         /// Only this lab (by number; repeat for several).
-        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
         labs: Vec<u32>,
         /// Check the reference solutions instead of your work.
         #[arg(long)]
@@ -215,7 +207,7 @@ enum Command {
     /// results.json), README.txt and the course. docs/classroom.md says how to use it.
     Autograder {
         /// The labs the bundle grades (by number; repeat for several; default: every lab).
-        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
         labs: Vec<u32>,
         /// Where to write the zip (default: target/gclabs-autograder-labNN.zip; the workflow of
         /// --github-classroom goes to stdout by default).
@@ -232,7 +224,7 @@ enum Command {
     /// are backed up under target/gclabs-backups first.
     Stubs {
         /// Only this lab (by number).
-        #[arg(long = "lab", value_name = "N", value_parser = labs::parse_number)]
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
         labs: Vec<u32>,
     },
 }
@@ -241,8 +233,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The checkout to work on, found at run time: `--root`, or the checkout the command runs in.
     let located = match (&cli.command, &cli.root) {
-        (Command::Parity { .. } | Command::Book, Some(dir)) => labs::folder(dir),
-        _ => labs::locate(cli.root.as_deref()),
+        (Command::Parity { .. } | Command::Book, Some(dir)) => course::labs::folder(dir),
+        _ => course::labs::locate(cli.root.as_deref()),
     };
     let root = match located {
         Ok(root) => root,
@@ -256,7 +248,7 @@ fn main() -> ExitCode {
                 ..
             } = &cli.command
             {
-                grade::refuse(&grade_delivery(*json, *format, output.clone()), &message);
+                commands::grade::refuse(&grade_delivery(*json, *format, output.clone()), &message);
             }
             eprintln!("error: {message}");
             return ExitCode::from(2);
@@ -276,13 +268,13 @@ fn main() -> ExitCode {
             verbose,
             no_measure,
         } => {
-            let delivery = formats::Delivery {
+            let delivery = commands::grade::Delivery {
                 pristine,
                 pristine_from,
                 submission,
                 ..grade_delivery(json, format, output)
             };
-            grade::run(&grade::Options {
+            commands::grade::run(&commands::grade::Options {
                 root,
                 labs,
                 test,
@@ -291,7 +283,6 @@ fn main() -> ExitCode {
                 } else {
                     grade::Side::Labs
                 },
-                json: delivery.format != formats::Format::Human,
                 verbose,
                 measure: !no_measure,
                 delivery,
@@ -302,49 +293,57 @@ fn main() -> ExitCode {
             test,
             all,
             reset,
-        } => hint::run(
+        } => commands::hint::run(
             &root,
-            &hint::Options {
+            &commands::hint::Options {
                 lab,
                 test,
                 all,
                 reset,
             },
         ),
-        Command::Watch { lab, manual } => watch::run(&root, &watch::Options { lab, manual }),
-        Command::List { lab, verbose } => list::run(&root, &list::Options { lab, verbose }),
-        Command::Reset { lab, yes } => reset::run(&root, &reset::Options { lab, yes }),
-        Command::Check { labs, steps } => check::run(&root, &check::Options { labs, steps }),
-        Command::Book => book::build(&root),
+        Command::Watch { lab, manual } => {
+            commands::watch::run(&root, &commands::watch::Options { lab, manual })
+        }
+        Command::List { lab, verbose } => {
+            commands::list::run(&root, &commands::list::Options { lab, verbose })
+        }
+        Command::Reset { lab, yes } => {
+            commands::reset::run(&root, &commands::reset::Options { lab, yes })
+        }
+        Command::Check { labs, steps } => {
+            commands::check::run(&root, &commands::check::Options { labs, steps })
+        }
+        Command::Book => commands::book::build(&root),
         Command::Miri {
             labs,
             solutions,
             test_files,
-        } => grade::select(&root, &labs).and_then(|selected| {
+        } => course::labs::select(&root, &labs).and_then(|selected| {
             let side = if solutions {
                 grade::Side::Solutions
             } else {
                 grade::Side::Labs
             };
-            miri::run(&root, &selected, side, &test_files)
+            commands::miri::run(&root, &selected, side, &test_files)
         }),
-        Command::Parity { check } => parity::run(&root, check),
-        Command::Checksums { check } => checksums::run(&root, check),
+        Command::Parity { check } => commands::parity::run(&root, check),
+        Command::Checksums { check } => commands::checksums::run(&root, check),
         Command::Autograder {
             labs,
             output,
             github_classroom,
-        } => autograder::run(
+        } => commands::autograder::run(
             &root,
-            &autograder::Options {
+            &commands::autograder::Options {
                 labs,
                 output,
                 github_classroom,
             },
         ),
-        Command::Limits => proclimit::show(&root),
-        Command::Stubs { labs } => grade::select(&root, &labs)
-            .and_then(|selected| stubs::write(&root, &selected))
+        Command::Limits => commands::limits::run(&root),
+        Command::Stubs { labs } => course::labs::select(&root, &labs)
+            .and_then(|selected| commands::stubs::write(&root, &selected))
             .map(|()| 0),
     };
     match result {
@@ -360,12 +359,12 @@ fn main() -> ExitCode {
 /// people.
 fn grade_delivery(
     json: bool,
-    format: Option<formats::Format>,
+    format: Option<report::Format>,
     output: Option<PathBuf>,
-) -> formats::Delivery {
-    formats::Delivery {
+) -> commands::grade::Delivery {
+    commands::grade::Delivery {
         format: if json {
-            formats::Format::Json
+            report::Format::Json
         } else {
             format.unwrap_or_default()
         },

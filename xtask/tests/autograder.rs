@@ -71,29 +71,21 @@ fn bundle() -> &'static Path {
     })
 }
 
-/// The entries of a zip of stored files, read from its central directory: (name, data, mode).
+/// The entries of the bundle: (name, data, Unix mode), each checked to be stored uncompressed.
 fn unzip(archive: &[u8]) -> Vec<(String, Vec<u8>, u32)> {
-    let u16_at = |i: usize| u16::from_le_bytes([archive[i], archive[i + 1]]) as usize;
-    let u32_at = |i: usize| {
-        u32::from_le_bytes([archive[i], archive[i + 1], archive[i + 2], archive[i + 3]]) as usize
-    };
-    let end = archive.len() - 22;
-    assert_eq!(u32_at(end), 0x0605_4b50, "end of central directory");
-    let mut at = u32_at(end + 16);
-    let mut entries = Vec::new();
-    for _ in 0..u16_at(end + 10) {
-        assert_eq!(u32_at(at), 0x0201_4b50, "central directory header");
-        assert_eq!(u16_at(at + 10), 0, "stored, not compressed");
-        let size = u32_at(at + 20);
-        let name_len = u16_at(at + 28);
-        let mode = (u32_at(at + 38) >> 16) as u32 & 0o7777;
-        let local = u32_at(at + 42);
-        let name = String::from_utf8(archive[at + 46..at + 46 + name_len].to_vec()).unwrap();
-        let data_at = local + 30 + u16_at(local + 26) + u16_at(local + 28);
-        entries.push((name, archive[data_at..data_at + size].to_vec(), mode));
-        at += 46 + name_len + u16_at(at + 30) + u16_at(at + 32);
-    }
-    entries
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).expect("a zip");
+    (0..zip.len())
+        .map(|i| {
+            let mut file = zip.by_index(i).unwrap();
+            let name = file.name().expect("a UTF-8 name").to_string();
+            assert_eq!(file.compression(), zip::CompressionMethod::Stored, "{name}");
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            let mode = file.unix_mode().expect("a Unix mode") & 0o7777;
+            (name, data, mode)
+        })
+        .collect()
 }
 
 /// Writes a fake submission: `files` are (path, content).
