@@ -4,6 +4,8 @@
 //! failure to the shortest program that still fails and prints it with its seed, so it can be
 //! replayed and read.
 
+pub mod alloc;
+
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::panic::{self, AssertUnwindSafe};
