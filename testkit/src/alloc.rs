@@ -29,7 +29,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// What a freed block's bytes are set to.
 pub const POISON: u8 = 0xDB;
@@ -106,14 +106,22 @@ thread_local! {
     static PEAK_BYTES: Cell<usize> = const { Cell::new(0) };
     static VIOLATIONS: Cell<[Option<Violation>; KEPT_VIOLATIONS]> =
         const { Cell::new([None; KEPT_VIOLATIONS]) };
-    static ID_ANCHOR: u8 = const { 0 };
+    static THREAD_ID: Cell<usize> = const { Cell::new(0) };
 }
 
-/// An identity for the current thread that needs no allocation: the address of one of its
-/// thread-locals (0 while the thread is being torn down).
+/// The next thread's identity.
+static NEXT_THREAD_ID: AtomicUsize = AtomicUsize::new(1);
+
+/// An identity for the current thread that needs no allocation and is never given to another
+/// thread (a thread's own addresses are reused once it ends); 0 while it is being torn down.
 fn thread_id() -> usize {
-    ID_ANCHOR
-        .try_with(|anchor| std::ptr::from_ref(anchor) as usize)
+    THREAD_ID
+        .try_with(|id| {
+            if id.get() == 0 {
+                id.set(NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed));
+            }
+            id.get()
+        })
         .unwrap_or(0)
 }
 

@@ -158,6 +158,14 @@ pub fn shrink<Op: Clone>(program: &[Op], mut fails: impl FnMut(&[Op]) -> bool) -
 /// returning `Err(why)` on the first wrong step (panics count as failures). A failing program is
 /// shrunk, and the test fails with the seed, the shortest failing program and the reason, so it
 /// can be replayed and read.
+///
+/// Two environment variables change which seeds run, for `cargo xtask soak` and for replaying:
+///
+/// * `GCLABS_SEED=<seed>` runs that one seed instead of the test's own (the seed a failure
+///   printed, in decimal or `0x` hexadecimal);
+/// * `GCLABS_SOAK_SECONDS=<s>` runs the test's seeds, then fresh ones (from
+///   `GCLABS_SOAK_FIRST_SEED`, or from the clock) until `s` seconds have passed, and prints how
+///   many programs ran.
 pub fn check_programs<Op: Clone + Debug>(
     what: &str,
     seeds: impl IntoIterator<Item = u64>,
@@ -165,10 +173,10 @@ pub fn check_programs<Op: Clone + Debug>(
     check: impl Fn(&[Op]) -> Result<(), String>,
 ) {
     let run = |program: &[Op]| catch(|| check(program)).and_then(|r| r);
-    for seed in seeds {
+    let mut try_seed = |seed: u64| {
         let program = generate(&mut XorShift64::new(seed));
         if run(&program).is_ok() {
-            continue;
+            return;
         }
         let shortest = shrink(&program, |p| run(p).is_err());
         let why = run(&shortest).expect_err("the shrunk program failed a moment ago");
@@ -180,11 +188,49 @@ pub fn check_programs<Op: Clone + Debug>(
         panic!(
             "{what}: a random program failed.\n\
              seed {seed:#x}; shortest failing program ({} of {} operations):\n{}\
-             what went wrong: {why}",
+             what went wrong: {why}\n\
+             (to run this program again: GCLABS_SEED={seed:#x} and the same test)",
             shortest.len(),
             program.len(),
             listing,
         );
+    };
+    if let Some(seed) = env_seed("GCLABS_SEED") {
+        try_seed(seed);
+        return;
+    }
+    for seed in seeds {
+        try_seed(seed);
+    }
+    let Some(seconds) = std::env::var("GCLABS_SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+    else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    let first = env_seed("GCLABS_SOAK_FIRST_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    });
+    let mut next = XorShift64::new(first);
+    let mut ran = 0u64;
+    while std::time::Instant::now() < deadline {
+        try_seed(next.next_u64());
+        ran += 1;
+    }
+    println!("soak: {what}: {ran} fresh programs passed (first seed {first:#x})");
+}
+
+/// A seed from the environment variable `name`: decimal, or hexadecimal with `0x`.
+fn env_seed(name: &str) -> Option<u64> {
+    let text = std::env::var(name).ok()?;
+    let text = text.trim();
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
     }
 }
 

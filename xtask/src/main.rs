@@ -220,6 +220,19 @@ enum Command {
     },
     /// Show the limits each graded test runs under, and how this machine enforces them.
     Limits,
+    /// Run every random-program test (`random_…`) with fresh seeds for as long as asked, and
+    /// report the seeds that fail, with the command that replays each.
+    Soak {
+        /// The whole time, shared by the tests (1 minute: about 10 s per test of labs 01 to 03).
+        #[arg(long, default_value_t = 1.0)]
+        minutes: f64,
+        /// Only this lab (by number; repeat for several).
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
+        labs: Vec<u32>,
+        /// Soak the reference solutions instead of your work.
+        #[arg(long)]
+        solutions: bool,
+    },
     /// Regenerate the stubs in labs/*/src from the solutions (for maintainers). Files that change
     /// are backed up under target/gclabs-backups first.
     Stubs {
@@ -342,6 +355,22 @@ fn main() -> ExitCode {
             },
         ),
         Command::Limits => commands::limits::run(&root),
+        Command::Soak {
+            minutes,
+            labs,
+            solutions,
+        } => commands::soak::run(
+            &root,
+            &commands::soak::Options {
+                labs,
+                minutes,
+                side: if solutions {
+                    grade::Side::Solutions
+                } else {
+                    grade::Side::Labs
+                },
+            },
+        ),
         Command::Stubs { labs } => course::labs::select(&root, &labs)
             .and_then(|selected| commands::stubs::write(&root, &selected))
             .map(|()| 0),

@@ -12,5 +12,6 @@ pub mod list;
 pub mod miri;
 pub mod parity;
 pub mod reset;
+pub mod soak;
 pub mod stubs;
 pub mod watch;
