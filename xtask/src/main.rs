@@ -97,6 +97,10 @@ enum Command {
         /// memory use, lab 03's collector speed), which need a release build.
         #[arg(long)]
         no_measure: bool,
+        /// Skip the Miri run of the tests marked for it (`miri = true` in lab.toml), which runs
+        /// them again under Miri, where it is installed, to find undefined behaviour.
+        #[arg(long)]
+        no_miri: bool,
     },
     /// Show the hints of a graded test, one more step each time you ask.
     Hint {
@@ -114,12 +118,12 @@ enum Command {
     },
     /// Grade the lab you are editing again each time you save a file of it, until Ctrl-C.
     ///
-    /// It polls: every half second it reads the modification times of the lab's files (src/,
-    /// tests/, lab.toml), which works on every file system, and grades once the files have
-    /// stopped changing. Enter grades again at once. Without --lab it follows your edits: it
+    /// The system says when a file of a lab changes, and every two seconds it also reads the
+    /// modification times of the lab's files itself (where no change event arrives: network and
+    /// container folders); it grades once the files have stopped changing. Enter grades again at once. Without --lab it follows your edits: it
     /// starts on the lab you changed last (or the first lab not at full marks), and moves to
-    /// another lab when you save a file of it. The slow measurement of `cargo xtask grade` is
-    /// skipped.
+    /// another lab when you save a file of it. The slow parts of `cargo xtask grade` are
+    /// skipped: the measurement, and the Miri run of the tests marked for it.
     Watch {
         /// Watch only this lab (by number).
         #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
@@ -280,6 +284,7 @@ fn main() -> ExitCode {
             submission,
             verbose,
             no_measure,
+            no_miri,
         } => {
             let delivery = commands::grade::Delivery {
                 pristine,
@@ -298,6 +303,7 @@ fn main() -> ExitCode {
                 },
                 verbose,
                 measure: !no_measure,
+                miri: !no_miri,
                 delivery,
             })
         }

@@ -90,7 +90,7 @@ fn status(test: &str) -> &'static str {
 
 #[test]
 fn every_fixture_test_gets_exactly_one_result() {
-    assert_eq!(results().len(), 20);
+    assert_eq!(results().len(), 22);
 }
 
 #[test]
@@ -290,6 +290,45 @@ fn exit_zero_in_a_test_is_not_a_pass() {
 #[test]
 fn a_test_missing_from_the_binary_is_reported() {
     assert_eq!(status("test_that_was_deleted"), "missing");
+}
+
+/// Whether Miri is installed here (nightly with the miri component).
+fn miri_here() -> bool {
+    Command::new("cargo")
+        .args(["+nightly", "miri", "--version"])
+        .env_remove("CARGO")
+        .env_remove("RUSTC")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn undefined_behaviour_that_passes_a_normal_run_fails_under_miri_where_it_is_installed() {
+    let after = &results()["reads_the_value_after_freeing_it"];
+    let before = &results()["reads_the_value_before_freeing_it"];
+    if miri_here() {
+        assert_eq!(after["status"], "undefined_behaviour", "{after}");
+        let reason = after["reason"].as_str().unwrap();
+        assert!(reason.contains("used after it was freed"), "{reason}");
+        assert!(
+            after["output"].as_str().unwrap().contains("lib.rs:12"),
+            "{after}"
+        );
+        assert_eq!(after["miri"], "checked");
+        assert_eq!(before["status"], "passed", "{before}");
+        assert_eq!(before["miri"], "checked");
+    } else {
+        // Both pass a normal run; the report says Miri did not check them.
+        assert_eq!(after["status"], "passed", "{after}");
+        assert_eq!(after["miri"], "unavailable");
+        let out = grade(&["--lab", "8"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            text.contains("2 tests passed without their Miri check"),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -293,6 +293,13 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 cargo --version
 
+# Miri (nightly's miri component) runs the tests marked for it once more, to find undefined
+# behaviour a normal run passes. Without it they are graded without that check, and say so.
+if ! cargo +nightly miri --version >/dev/null 2>&1; then
+    rustup toolchain install nightly --profile minimal --component miri \
+        || echo "setup.sh: could not install Miri; the tests marked for it will be graded without it"
+fi
+
 # run_autograder runs as root; the grader runs each submission's tests as this unprivileged user,
 # so that a submission can neither stop the grader nor write its results (see docs/classroom.md).
 if [ "$(id -u)" = 0 ] && ! id gclabs-test >/dev/null 2>&1; then

@@ -299,6 +299,7 @@ fn solution_passes(root: &Path, lab: &Lab) -> Result<Vec<String>, String> {
         std::slice::from_ref(lab),
         Side::Solutions,
         None,
+        false,
         &mut |_| {},
     )?;
     let mut problems = Vec::new();
@@ -320,6 +321,7 @@ fn stub_fails(root: &Path, lab: &Lab) -> Result<Vec<String>, String> {
         std::slice::from_ref(lab),
         Side::Labs,
         None,
+        false,
         &mut |_| {},
     )?;
     let mut problems = Vec::new();

@@ -30,6 +30,8 @@ pub struct Options {
     pub verbose: bool,
     /// Run the labs' `[measure]` programs after their tests.
     pub measure: bool,
+    /// Run the tests marked `miri` again under Miri when they pass (where it is installed).
+    pub miri: bool,
     /// The output format and file, and which graded files to grade with (`--format`,
     /// `--output`, `--pristine`, `--submission`).
     pub delivery: Delivery,
@@ -189,6 +191,7 @@ fn run_checked(options: &Options) -> Result<i32, String> {
         &labs,
         options.side,
         options.test.as_deref(),
+        options.miri,
         &mut |event| progress.show(event),
     )?;
     if options.measure && options.test.is_none() {

@@ -139,6 +139,7 @@ fn first_failing<'a>(root: &Path, lab: &'a Lab) -> Result<Next<'a>, String> {
         std::slice::from_ref(lab),
         Side::Labs,
         None,
+        false,
         &mut |_| {},
     )?;
     if let Some(error) = results.iter().find_map(|r| r.build_error.as_ref()) {

@@ -6,20 +6,10 @@
 //! otherwise, so this check is an extra, and says plainly when it cannot run.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::course::labs::Lab;
 use crate::grade::Side;
-
-const INSTALL: &str = "rustup toolchain install nightly --component miri";
-
-/// Whether `cargo +nightly miri` is available here.
-pub fn available() -> bool {
-    nightly_cargo()
-        .args(["miri", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use crate::run::miri::{INSTALL, available, nightly_cargo};
 
 /// Runs the graded tests of `labs` on `side` under Miri. Returns the exit code.
 pub fn run(root: &Path, labs: &[Lab], side: Side, test_files: &[String]) -> Result<i32, String> {
@@ -66,15 +56,4 @@ pub fn run(root: &Path, labs: &[Lab], side: Side, test_files: &[String]) -> Resu
     }
     println!("Miri found no undefined behaviour in the graded tests.");
     Ok(0)
-}
-
-/// `cargo +nightly`, through rustup's proxy: the `cargo` named by `$CARGO` (the one running
-/// xtask) is the stable toolchain's own binary, which does not understand `+nightly`.
-fn nightly_cargo() -> Command {
-    let mut cmd = Command::new("cargo");
-    cmd.arg("+nightly")
-        .env_remove("CARGO")
-        .env_remove("RUSTC")
-        .env_remove("RUSTUP_TOOLCHAIN");
-    cmd
 }

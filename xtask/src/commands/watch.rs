@@ -155,6 +155,13 @@ fn footer(root: &Path, lab: &Lab, manual: bool) {
     } else {
         println!("watching {dir}/src … (Ctrl-C to stop)");
     }
+    if lab.meta.tests.iter().any(|t| t.miri) {
+        println!(
+            "(`cargo xtask grade --lab {}` also runs the tests marked for Miri under it; watch \
+             does not, to stay quick)",
+            lab.meta.number
+        );
+    }
     let _ = std::io::stdout().flush();
 }
 

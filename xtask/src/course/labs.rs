@@ -17,6 +17,10 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 /// Default per-test address-space cap, in MiB. Generous for a debug build holding a million
 /// small objects, small enough that an unbounded allocation fails fast instead of swapping.
 pub const DEFAULT_MEMORY_MIB: u64 = 2048;
+/// Default time limit for a test's run under Miri, which interprets the code: a test that takes
+/// 50 ms natively takes seconds there, and the first run of the day prepares Miri's standard
+/// library, which takes a minute or two.
+pub const DEFAULT_MIRI_TIMEOUT_SECS: u64 = 300;
 /// Default cap on the processes and threads a test runs at once. A graded test needs two
 /// (libtest's main thread and the test's); 64 leaves room for a test that starts threads, and
 /// stops a fork bomb long before it hurts the machine. `cargo xtask limits` says how it is
@@ -130,6 +134,12 @@ pub struct TestMeta {
     pub memory_mib: Option<u64>,
     /// Overrides the lab's cap on processes and threads.
     pub processes: Option<u32>,
+    /// Also run the test under Miri, where it is installed, when its normal run passes: for the
+    /// tests of `unsafe` code, where undefined behaviour may pass a normal run unseen.
+    #[serde(default)]
+    pub miri: bool,
+    /// The time limit of its Miri run (default [`DEFAULT_MIRI_TIMEOUT_SECS`]).
+    pub miri_timeout_secs: Option<u64>,
 }
 
 impl TestMeta {

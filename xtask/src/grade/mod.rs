@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::course::labs::{self, Lab, TestMeta};
 use crate::course::pristine::{Change, ChangeKind, Integrity};
 use crate::run::build::{self, BuildError};
+use crate::run::miri;
 use crate::run::sandbox::{self, Outcome, Run};
 use crate::text::wrap;
 
@@ -41,6 +42,8 @@ pub enum Event<'a> {
     TestDone,
     /// Building and running a lab's measurement: (lab label, package, example).
     Measuring(&'a str, &'a str, &'a str),
+    /// Running a passed test again under Miri: (lab label, test).
+    Miri(&'a str, &'a str),
 }
 
 /// One graded test's result.
@@ -48,8 +51,25 @@ pub enum Event<'a> {
 pub struct TestResult {
     /// Its metadata (points, hints, section).
     pub meta: TestMeta,
-    /// What happened when it ran.
+    /// What happened when it ran (under Miri too, for a test marked `miri`: undefined behaviour
+    /// found there is its outcome).
     pub run: Run,
+    /// For a test marked `miri` that passed: what became of the Miri run.
+    pub miri: MiriCheck,
+}
+
+/// The Miri run of a test marked `miri = true`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MiriCheck {
+    /// Not asked for (the test is not marked, did not pass, or `--no-miri`).
+    #[default]
+    NotAsked,
+    /// Miri ran it and found nothing (or found what the outcome says).
+    Done,
+    /// Miri is not installed here: the test passed without this check.
+    Unavailable,
+    /// Miri could not say (a time-out, an operation it does not support), and why.
+    Unknown(String),
 }
 
 /// A book section: `page.md#anchor` under `book/src`.
@@ -152,6 +172,14 @@ impl TestResult {
                  anything: return a value (or panic) instead."
                     .to_string(),
             ),
+            Outcome::UndefinedBehaviour { .. } => Some(
+                "The test passes, and still the code breaks a rule of `unsafe` Rust that a \
+                 normal run does not check: Miri ran it again and names the operation and the \
+                 line. Undefined behaviour can pass a thousand runs and fail the next (another \
+                 allocator, another compiler): find the line, then the invariant its SAFETY \
+                 comment claims and why it does not hold there."
+                    .to_string(),
+            ),
             Outcome::Missing => Some(format!(
                 "The test is gone from the test files: put them back with `git checkout \
                  labs/{}/tests` (they are graded with the course's originals anyway).",
@@ -165,12 +193,14 @@ impl TestResult {
     }
 
     /// What explains a failure beyond its one-line reason: the panic message of a failed
-    /// assertion (a diff, often), else what the test printed. Nothing for a test not started or
-    /// missing, whose reason says it all. ANSI colours are kept: each format decides.
+    /// assertion (a diff, often), Miri's message, else what the test printed. Nothing for a test
+    /// not started or missing, whose reason says it all. ANSI colours are kept: each format
+    /// decides.
     pub fn detail(&self) -> &str {
         match &self.run.outcome {
             Outcome::Passed | Outcome::NotStarted { .. } | Outcome::Missing => "",
             Outcome::Failed { message, .. } if !message.trim().is_empty() => message,
+            Outcome::UndefinedBehaviour { message, .. } => message,
             _ => &self.run.output,
         }
     }
@@ -206,6 +236,36 @@ impl LabResult {
     /// Whether every selected test passed.
     pub fn all_passed(&self) -> bool {
         self.tests.iter().all(TestResult::passed)
+    }
+    /// What to say about the Miri runs of the lab's tests, one sentence each: the tests that passed
+    /// without their Miri check because Miri is not installed here, and those Miri could not
+    /// check. Empty when there is nothing to say.
+    pub fn miri_notes(&self) -> Vec<String> {
+        let unavailable: Vec<&str> = self
+            .tests
+            .iter()
+            .filter(|t| t.miri == MiriCheck::Unavailable)
+            .map(|t| t.meta.name.as_str())
+            .collect();
+        let mut notes = Vec::new();
+        if !unavailable.is_empty() {
+            notes.push(format!(
+                "{} passed without their Miri check, which finds undefined behaviour, because \
+                 Miri is not installed here (`{}`): {}",
+                match unavailable.len() {
+                    1 => "1 test".to_string(),
+                    n => format!("{n} tests"),
+                },
+                miri::INSTALL,
+                unavailable.join(", ")
+            ));
+        }
+        for t in &self.tests {
+            if let MiriCheck::Unknown(why) = &t.miri {
+                notes.push(format!("Miri could not check `{}`: {why}", t.meta.name));
+            }
+        }
+        notes
     }
 }
 
@@ -393,12 +453,14 @@ fn no_such_test(root: &Path, labs: &[Lab], name: &str) -> String {
 }
 
 /// Grades `labs` on `side` (only the test named `only_test`, when given), telling `events` what
-/// it does.
+/// it does. With `miri`, the tests marked `miri = true` that pass run again under Miri where it is
+/// installed.
 pub fn grade(
     root: &Path,
     labs: &[Lab],
     side: Side,
     only_test: Option<&str>,
+    miri: bool,
     events: &mut dyn FnMut(Event),
 ) -> Result<Vec<LabResult>, String> {
     if let Some(name) = only_test
@@ -452,6 +514,7 @@ pub fn grade(
                     tests.push(TestResult {
                         meta: meta.clone(),
                         run,
+                        miri: MiriCheck::NotAsked,
                     });
                 }
                 Some(e)
@@ -459,7 +522,7 @@ pub fn grade(
             Ok(built) => {
                 events(Event::Testing(&label, selected.len()));
                 for meta in selected {
-                    let run = match built.tests.get(&meta.name) {
+                    let mut run = match built.tests.get(&meta.name) {
                         Some(exe) => {
                             sandbox::run_test(exe, &meta.name, meta.limits(&lab.meta.limits), &dir)
                         }
@@ -469,9 +532,17 @@ pub fn grade(
                             duration: Duration::ZERO,
                         },
                     };
+                    let check = if miri && meta.miri && run.outcome == Outcome::Passed {
+                        let target = built.targets.get(&meta.name).map_or("", String::as_str);
+                        events(Event::Miri(&label, &meta.name));
+                        under_miri(root, &package, target, meta, &mut run)
+                    } else {
+                        MiriCheck::NotAsked
+                    };
                     tests.push(TestResult {
                         meta: meta.clone(),
                         run,
+                        miri: check,
                     });
                     events(Event::TestDone);
                 }
@@ -486,6 +557,39 @@ pub fn grade(
         });
     }
     Ok(results)
+}
+
+/// Runs a passed test again under Miri, where it is installed; undefined behaviour found there
+/// becomes the test's outcome.
+fn under_miri(
+    root: &Path,
+    package: &str,
+    target: &str,
+    meta: &TestMeta,
+    run: &mut Run,
+) -> MiriCheck {
+    if !miri::available() {
+        return MiriCheck::Unavailable;
+    }
+    let timeout = meta
+        .miri_timeout_secs
+        .unwrap_or(labs::DEFAULT_MIRI_TIMEOUT_SECS);
+    let target_dir = crate::course::pristine::build_target_dir(root);
+    match miri::run_test(
+        root,
+        target_dir.as_deref(),
+        package,
+        target,
+        &meta.name,
+        timeout,
+    ) {
+        miri::Verdict::Clean => MiriCheck::Done,
+        miri::Verdict::Undefined { message, plain } => {
+            run.outcome = Outcome::UndefinedBehaviour { plain, message };
+            MiriCheck::Done
+        }
+        miri::Verdict::Unknown { why } => MiriCheck::Unknown(why),
+    }
 }
 
 /// Builds and runs a lab's `[measure]` program (a release build, run under limits) when it has

@@ -112,6 +112,11 @@ fn summary(grade: &Grade) -> String {
         out.push_str("Graded with the course's original tests.\n");
     }
     for lab in &grade.labs {
+        for note in lab.miri_notes() {
+            out.push_str(&format!("{}: {note}\n", lab.lab.label()));
+        }
+    }
+    for lab in &grade.labs {
         if let Some(e) = &lab.build_error {
             out.push_str(&format!(
                 "\n{} does not compile, so its tests score 0. The first error, at {}:\n\n{}\n",

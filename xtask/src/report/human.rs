@@ -147,6 +147,9 @@ pub fn render(grade: &Grade, ctx: &Context) -> String {
             );
             say!(out, "  {}", s.dim(&format!("· {text}")));
         }
+        for note in lab.miri_notes() {
+            say!(out, "  {}", s.dim(&format!("· {note}")));
+        }
         let measured_later = lab.measurement.is_none() && lab.build_error.is_none() && ctx.measured;
         if let (true, Some(spec)) = (measured_later, &lab.lab.meta.measure) {
             let text = format!(

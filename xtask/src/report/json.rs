@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::grade::Grade;
+use crate::grade::{Grade, MiriCheck};
 use crate::run::sandbox::Outcome;
 use crate::text::strip_ansi;
 
@@ -23,6 +23,10 @@ struct JsonResult<'a> {
     output: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     compile_error: Option<&'a str>,
+    /// For a test marked for Miri: `checked`, `unavailable` (not installed here), or why Miri
+    /// could not check it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    miri: Option<String>,
 }
 
 /// A lab's measurement, as one JSON line after its tests.
@@ -60,6 +64,7 @@ pub fn render(grade: &Grade) -> String {
         for t in &lab.tests {
             let output = match &t.run.outcome {
                 Outcome::Failed { message, .. } if t.run.output.is_empty() => message,
+                Outcome::UndefinedBehaviour { message, .. } => message,
                 _ => &t.run.output,
             };
             let line = JsonResult {
@@ -76,6 +81,12 @@ pub fn render(grade: &Grade) -> String {
                 duration_ms: t.run.duration.as_millis(),
                 output: strip_ansi(output),
                 compile_error: lab.build_error.as_ref().map(|e| e.detail.as_str()),
+                miri: match &t.miri {
+                    MiriCheck::NotAsked => None,
+                    MiriCheck::Done => Some("checked".into()),
+                    MiriCheck::Unavailable => Some("unavailable".into()),
+                    MiriCheck::Unknown(why) => Some(why.clone()),
+                },
             };
             match serde_json::to_string(&line) {
                 Ok(text) => lines.push(text),

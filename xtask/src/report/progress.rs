@@ -100,6 +100,17 @@ impl Progress {
                     bar.inc(1);
                 }
             }
+            Event::Miri(label, test) => {
+                let text = format!(
+                    "{label}: running `{test}` again under Miri, which finds undefined behaviour \
+                     (slow; the first run also prepares Miri) ..."
+                );
+                match &self.mode {
+                    Mode::Off => {}
+                    Mode::Plain => eprintln!("  {text}"),
+                    Mode::Live(bar) => bar.set_message(text),
+                }
+            }
             Event::Measuring(label, package, example) => {
                 let text = format!(
                     "measuring {label} (release build of `{package}`, example `{example}`) ..."

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::course::labs::{Lab, LabMeta, TestMeta};
 use crate::course::pristine::{Change, ChangeKind, Integrity};
-use crate::grade::{Grade, LabResult, Side, TestResult};
+use crate::grade::{Grade, LabResult, MiriCheck, Side, TestResult};
 use crate::run::sandbox::{Outcome, Run};
 
 fn test(name: &str, points: u32, outcome: Outcome, output: &str) -> TestResult {
@@ -18,12 +18,15 @@ fn test(name: &str, points: u32, outcome: Outcome, output: &str) -> TestResult {
             timeout_secs: None,
             memory_mib: None,
             processes: None,
+            miri: false,
+            miri_timeout_secs: None,
         },
         run: Run {
             outcome,
             output: output.into(),
             duration: Duration::from_millis(12),
         },
+        miri: MiriCheck::NotAsked,
     }
 }
 

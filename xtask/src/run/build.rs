@@ -24,6 +24,8 @@ pub struct BuildError {
 pub struct Built {
     /// Test name -> the binary that runs it.
     pub tests: BTreeMap<String, PathBuf>,
+    /// Test name -> the name of the test target (`tests/rc.rs` is `rc`), for `cargo --test`.
+    pub targets: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -102,15 +104,17 @@ pub fn build_tests_with(
     let tests = artifacts
         .into_iter()
         .filter(|a| a.profile.as_ref().is_some_and(|p| p.test));
-    for exe in tests
-        .filter(|a| a.is_kind("test"))
-        .filter_map(|a| a.executable)
-    {
+    for artifact in tests.filter(|a| a.is_kind("test")) {
+        let Some(exe) = artifact.executable else {
+            continue;
+        };
+        let target = artifact.target.map(|t| t.name).unwrap_or_default();
         for name in list_tests(&exe).map_err(|e| BuildError {
             summary: format!("could not list the tests in {}", exe.display()),
             detail: e,
         })? {
-            built.tests.insert(name, exe.clone());
+            built.tests.insert(name.clone(), exe.clone());
+            built.targets.insert(name, target.clone());
         }
     }
     Ok(built)

@@ -5,6 +5,7 @@
 pub mod build;
 pub mod freshness;
 pub mod identity;
+pub mod miri;
 pub mod proclimit;
 pub mod sandbox;
 

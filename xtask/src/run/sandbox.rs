@@ -79,6 +79,13 @@ pub enum Outcome {
     Missing,
     /// The lab did not compile, so the test could not run.
     NotCompiled,
+    /// The test passed, but Miri found undefined behaviour (or a leak) when it ran it again.
+    UndefinedBehaviour {
+        /// What Miri said, in plain words.
+        plain: String,
+        /// Miri's own message, with the operation and the line.
+        message: String,
+    },
 }
 
 impl Outcome {
@@ -97,6 +104,7 @@ impl Outcome {
             Outcome::ExitedEarly { .. } => "exited_early",
             Outcome::Missing => "missing",
             Outcome::NotCompiled => "not_compiled",
+            Outcome::UndefinedBehaviour { .. } => "undefined_behaviour",
         }
     }
 
@@ -155,6 +163,9 @@ impl Outcome {
                                  put behind #[cfg]/#[ignore]?"
                 .into(),
             Outcome::NotCompiled => "not run: the lab does not compile".into(),
+            Outcome::UndefinedBehaviour { plain, .. } => {
+                format!("passes, but Miri found undefined behaviour: {plain}")
+            }
         }
     }
 }
@@ -262,10 +273,22 @@ pub fn run_limited(cmd: Command, limits: Limits) -> Result<Finished, String> {
 }
 
 /// [`run_limited`], keeping `keep` bytes of the head and of the tail of the output.
-pub fn run_limited_keeping(
+pub fn run_limited_keeping(cmd: Command, limits: Limits, keep: usize) -> Result<Finished, String> {
+    run_under_limits(cmd, limits, keep, true)
+}
+
+/// [`run_limited`] for a program of the grader's own that must write where the grader writes
+/// (cargo building a lab, for Miri): the same limits, but as the grader's user. Only for code that
+/// runs the learner's in isolation (Miri interprets it, with no access to files or processes).
+pub fn run_limited_as_grader(cmd: Command, limits: Limits) -> Result<Finished, String> {
+    run_under_limits(cmd, limits, KEEP_BYTES, false)
+}
+
+fn run_under_limits(
     mut cmd: Command,
     limits: Limits,
     keep: usize,
+    as_test_user: bool,
 ) -> Result<Finished, String> {
     let started = Instant::now();
     let log = tempfile().map_err(|e| format!("could not create a temporary file: {e}"))?;
@@ -279,8 +302,8 @@ pub fn run_limited_keeping(
         .process_group(0);
     let memory = limits.memory_mib << 20;
     let user = match identity::run_as() {
-        identity::RunAs::User { uid, gid, .. } => Some((*uid, *gid)),
-        identity::RunAs::Grader { .. } => None,
+        identity::RunAs::User { uid, gid, .. } if as_test_user => Some((*uid, *gid)),
+        _ => None,
     };
     let exec = Exec::prepare(&cmd, user.is_some())?;
     let cap = proclimit::Cap::new(limits.processes)?;
@@ -583,6 +606,23 @@ fn read_log(mut log: File, keep: usize) -> String {
     )
 }
 
+/// The file `program` names: itself when it has a `/`, else the first match in `PATH`, as a shell
+/// would find it.
+fn resolve(program: &Path) -> Result<std::path::PathBuf, String> {
+    if program.as_os_str().as_bytes().contains(&b'/') {
+        return Ok(program.to_path_buf());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            candidate
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| format!("{} is not on PATH", program.display()))
+}
+
 /// A program ready to be executed from a file descriptor (`fexecve`), with its argument and
 /// environment vectors built before the fork, since the child may not allocate.
 ///
@@ -609,7 +649,8 @@ impl Exec {
     /// with `cmd`'s changes. `for_other_user`: make the file readable and executable by others
     /// (build output, never a learner's file) if it is not.
     fn prepare(cmd: &Command, for_other_user: bool) -> Result<Exec, String> {
-        let program = Path::new(cmd.get_program());
+        let program = resolve(Path::new(cmd.get_program()))?;
+        let program = program.as_path();
         let file = File::open(program)
             .map_err(|e| format!("could not open {}: {e}", program.display()))?;
         if for_other_user {
