@@ -7,7 +7,7 @@
 # CPython: gc.get_referents calls tp_traverse (subtype_traverse for an instance: its type, then
 # its attribute values); gc_collect_main (Modules/gcmodule.c).
 # Rust tests: labs/05-tricolor/tests/marking.rs, mark_blackens_what_the_roots_reach and
-# sweep_frees_the_white_objects_and_whitens_the_black_ones; labs/05-tricolor/tests/incremental.rs,
+# cycles_no_root_reaches_are_swept_without_special_help; labs/05-tricolor/tests/incremental.rs,
 # steps_of_one_unit_scan_one_object_each_as_the_walk_by_hand_does.
 import gc
 
@@ -25,6 +25,7 @@ class Node:
 gc.collect()
 gc.freeze()
 
+# ANCHOR: program
 a = Node("A")
 a.next = Node("B")
 a.next.next = Node("C")
@@ -62,3 +63,4 @@ print("black:", " ".join(n.name for n in nodes if color[id(n)] == "black"))
 print("white:", " ".join(n.name for n in nodes if color[id(n)] == "white"))
 del nodes, n, r, refs, root
 print("gc.collect():", gc.collect())
+# ANCHOR_END: program

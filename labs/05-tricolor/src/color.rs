@@ -17,6 +17,7 @@
 
 use std::fmt;
 
+// ANCHOR: color
 /// The colour of an object during marking: the tricolor abstraction (Dijkstra, Lamport, Martin,
 /// Scholten and Steffens, "On-the-fly garbage collection", 1978).
 ///
@@ -37,6 +38,7 @@ pub enum Color {
     /// come to point at a white one behind the collector's back.
     Black,
 }
+// ANCHOR_END: color
 
 impl fmt::Display for Color {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -48,6 +50,7 @@ impl fmt::Display for Color {
     }
 }
 
+// ANCHOR: barrier
 /// The write barrier a heap is built with: what the mutator's stores do for the collector while
 /// marking is under way. Only stores into objects (fields, list items) go through it; pushing and
 /// popping roots does not.
@@ -67,6 +70,7 @@ pub enum Barrier {
     /// scan again.
     Yuasa,
 }
+// ANCHOR_END: barrier
 
 impl fmt::Display for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

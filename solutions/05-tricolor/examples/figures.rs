@@ -191,11 +191,11 @@ fn marking() -> Result<Vec<Frame>, TricolorError> {
     let y = 150.0;
     let cast = Cast {
         objects: vec![
-            ("A", a, 170.0, y),
-            ("B", b, 300.0, y),
-            ("C", c, 430.0, y),
-            ("D", d, 560.0, y),
-            ("E", e, 690.0, y),
+            ("A", a, 160.0, y),
+            ("B", b, 310.0, y),
+            ("C", c, 460.0, y),
+            ("D", d, 610.0, y),
+            ("E", e, 760.0, y),
         ],
     };
     let mut frames = vec![cast.frame(
@@ -484,7 +484,7 @@ fn render(frame: &Frame) -> String {
         let (tx, ty) = center(name);
         let (sx, sy) = (roots_x + 56.0, y + 12.0);
         let (ex, ey) = (tx - BOX_W / 2.0, ty);
-        let path = if (ey - sy).abs() < 1.0 && tx < 250.0 {
+        let path = if tx < 250.0 {
             format!("M{sx},{sy} L{ex},{ey}")
         } else {
             // Under the row of objects, then up into the object's bottom.
@@ -515,7 +515,7 @@ fn render(frame: &Frame) -> String {
             EdgeStyle::Hot => (HOT, "arrow-hot", 2.6, ""),
             EdgeStyle::Dangling => (DANGER, "arrow-bad", 2.2, " stroke-dasharray=\"6 4\""),
         };
-        let neighbours = (tx - fx).abs() < 140.0;
+        let neighbours = (tx - fx).abs() < 170.0;
         let (path, lx, ly) = if neighbours {
             let dir = if tx > fx { 1.0 } else { -1.0 };
             let (sx, ex) = (fx + dir * BOX_W / 2.0, tx - dir * BOX_W / 2.0);
@@ -603,7 +603,7 @@ fn render(frame: &Frame) -> String {
     ];
     for (i, (look, label)) in legend.iter().enumerate() {
         let (fill, stroke, _) = paint(*look);
-        let x = 500.0 + 112.0 * i as f64;
+        let x = 420.0 + 140.0 * i as f64;
         w(
             &mut svg,
             format!(
