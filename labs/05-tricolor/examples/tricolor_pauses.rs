@@ -14,9 +14,9 @@
 //! - **marking in steps of 1,000 units**, under each barrier, with the program running between
 //!   the steps (it keeps the 10 objects it made last in its roots, dropping the 10 before, and
 //!   moves one reference of R to R's end): how many steps, the most units one step did (never
-//!   more than the budget), the median and the longest step in time (the longest is where a
-//!   shared machine's noise shows), what the final pause scanned and how long it took, and the
-//!   floating garbage left for the next cycle.
+//!   more than the budget), the median, 99th percentile and longest step in time (the longest
+//!   is where a shared machine's noise shows: a step that was preempted), what the final pause
+//!   scanned and how long it took, and the floating garbage left for the next cycle.
 //!
 //! Times come from a shared, noisy machine: compare the two columns of one run, never absolute
 //! times from another day. If part of your collector is not written yet (a `todo!()`), its
@@ -108,6 +108,7 @@ struct Stepped {
     largest_units: usize,
     longest: Duration,
     median: Duration,
+    p99: Duration,
     final_objects: usize,
     final_time: Duration,
     floating: usize,
@@ -219,6 +220,10 @@ macro_rules! measure {
                         largest_units: stats.largest_step,
                         longest: times.last().copied().unwrap_or_default(),
                         median: times.get(times.len() / 2).copied().unwrap_or_default(),
+                        p99: times
+                            .get(times.len() * 99 / 100)
+                            .copied()
+                            .unwrap_or_default(),
                         final_objects,
                         final_time,
                         floating,
@@ -377,6 +382,11 @@ fn main() {
             "median step (time)",
             show(&yours, &|s| us(s.median)),
             show(&theirs, &|s| us(s.median)),
+        );
+        row(
+            "99th percentile step (time)",
+            show(&yours, &|s| us(s.p99)),
+            show(&theirs, &|s| us(s.p99)),
         );
         row(
             "longest step (time)",

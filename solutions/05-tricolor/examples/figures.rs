@@ -519,11 +519,7 @@ fn render(frame: &Frame) -> String {
         let (path, lx, ly) = if neighbours {
             let dir = if tx > fx { 1.0 } else { -1.0 };
             let (sx, ex) = (fx + dir * BOX_W / 2.0, tx - dir * BOX_W / 2.0);
-            (
-                format!("M{sx},{fy} L{ex},{ty}"),
-                (sx + ex) / 2.0,
-                fy - 8.0,
-            )
+            (format!("M{sx},{fy} L{ex},{ty}"), (sx + ex) / 2.0, fy - 8.0)
         } else {
             // An arc above the row.
             let top = fy - BOX_H / 2.0;
@@ -584,7 +580,11 @@ fn render(frame: &Frame) -> String {
     let worklist = if frame.worklist.is_empty() {
         "empty".to_string()
     } else {
-        format!("{}   (next: {})", frame.worklist.join(" "), frame.worklist[frame.worklist.len() - 1])
+        format!(
+            "{}   (next: {})",
+            frame.worklist.join(" "),
+            frame.worklist[frame.worklist.len() - 1]
+        )
     };
     w(
         &mut svg,
