@@ -25,7 +25,6 @@ class Node:
 gc.collect()
 gc.freeze()
 
-# ANCHOR: program
 a = Node("A")
 a.next = Node("B")
 a.next.next = Node("C")
@@ -63,4 +62,3 @@ print("black:", " ".join(n.name for n in nodes if color[id(n)] == "black"))
 print("white:", " ".join(n.name for n in nodes if color[id(n)] == "white"))
 del nodes, n, r, refs, root
 print("gc.collect():", gc.collect())
-# ANCHOR_END: program

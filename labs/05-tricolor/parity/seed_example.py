@@ -12,7 +12,6 @@ import sys
 gc.disable()
 
 
-# ANCHOR: program
 class Node:
     def __init__(self, name):
         self.name = name
@@ -38,4 +37,3 @@ print("alive:", a.name, a.next.name, a.next.next.name)
 print("references to C:", sys.getrefcount(a.next.next) - 1)
 print("del a")
 del a
-# ANCHOR_END: program

@@ -16,7 +16,7 @@ use crate::stats::CycleStats;
 impl Heap {
     // ANCHOR: sweep
     /// `sweep()`: marking is complete (no object is gray). Frees every white object with
-    /// [`Heap::free`], and counts it ([`CycleStats::swept`](crate::CycleStats::swept)); every
+    /// `Heap::free`, and counts it ([`CycleStats::swept`](crate::CycleStats::swept)); every
     /// black object becomes white again, so that the next cycle starts with every object white.
     /// Objects are visited in slot order ([`Heap::object_ids`]).
     ///

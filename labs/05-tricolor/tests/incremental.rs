@@ -53,9 +53,14 @@ fn start_cycle_shades_the_roots_and_scans_nothing() -> Result<(), TricolorError>
         "start_cycle() while cycle 1 is marking must refuse (< expected, > yours)"
     );
     assert_eq!(
+        heap.collect().map(|stats| stats.cycle),
+        Err(TricolorError::CycleInProgress),
+        "collect() while cycle 1 is marking must refuse too (< expected, > yours)"
+    );
+    assert_eq!(
         heap.cycles(),
         1,
-        "a refused start_cycle() must not count a cycle"
+        "a refused start_cycle() or collect() must not count a cycle"
     );
     assert_worklist(&heap, "A", "a refused start_cycle()");
     Ok(())

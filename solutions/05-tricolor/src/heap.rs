@@ -20,11 +20,11 @@
 //! finds it unreachable, as in a collector that only traces (Java's, Go's, Lua's). CPython runs
 //! both mechanisms; this lab takes counting out of the way to look at tracing alone.
 //!
-//! Freeing an object ([`Heap::free`], the sweep's only tool) marks it swept, empties it
+//! Freeing an object (`Heap::free`, the sweep's only tool) marks it swept, empties it
 //! (`tp_clear`: its references are dropped) and gives up the heap's reference. If nothing else
 //! refers to it, pyheap frees it there and then. If something still does, which only a wrong
 //! collector allows, pyheap keeps the emptied object alive: the program's reference dangles, but
-//! safely. Using it through the heap is an error ([`TricolorError::Swept`]), and
+//! safely. Using it through the heap is an error ([`TricolorError::Swept`](crate::TricolorError::Swept)), and
 //! [`Heap::check_invariants`] names the object that still refers to it. That is how the tests
 //! watch the bug a write barrier prevents without any memory being used after it is freed.
 //!
@@ -276,7 +276,7 @@ impl Heap {
 
     /// Paints `id` directly, touching nothing else: not the worklist, not the statistics. For
     /// tests and experiments that need a broken state on purpose (the collector itself uses
-    /// [`set_color`](Heap::set_color)); [`check_invariants`](Heap::check_invariants) says what it
+    /// `set_color`); [`check_invariants`](Heap::check_invariants) says what it
     /// breaks.
     #[track_caller]
     pub fn paint(&mut self, id: ObjId, color: Color) {
@@ -350,7 +350,7 @@ impl Heap {
         self.phase = Phase::Marking;
     }
 
-    /// Records a new object made by the mutator, in the colour [`Heap::new_color`] gives it.
+    /// Records a new object made by the mutator, in the colour `Heap::new_color` gives it.
     pub(crate) fn record_new(&mut self, id: ObjId, name: &str) {
         let record = Record {
             id,

@@ -25,7 +25,7 @@ use crate::stats::CycleStats;
 
 impl Heap {
     // ANCHOR: start_cycle
-    /// `start_cycle()`, the initial pause: starts a new cycle ([`Heap::begin_cycle`], which
+    /// `start_cycle()`, the initial pause: starts a new cycle (`Heap::begin_cycle`, which
     /// counts it, resets the statistics and enters [`Phase::Marking`]) and shades the roots.
     /// Scans nothing: the work is the steps'.
     ///
@@ -89,7 +89,7 @@ impl Heap {
     /// `scan_piece(id, limit)`: scans part of a large gray object. `id` was just taken off the
     /// worklist and has more slots left to scan than `limit` (> 0). Shades what the last `limit`
     /// of its unscanned slots refer to, from the last to the first, and records that only the
-    /// ones before them are left ([`Heap::set_unscanned`]). `id` stays gray: it goes back on the
+    /// ones before them are left (`Heap::set_unscanned`). `id` stays gray: it goes back on the
     /// worklist *before* the objects it shades, so that they are scanned first and the gray set
     /// stays small. Returns the units of work done: `limit`.
     ///
