@@ -104,9 +104,8 @@ pub fn run(root: &Path, check: bool) -> Result<i32, String> {
         Ok(1)
     } else {
         println!(
-            "{} parity scripts re-recorded with {}: {} changed. Run the parity tests \
-             (`cargo test -p pyheap --test parity` and `cargo test -p cycles-solution --test \
-             parity`) to see whether the Rust side still agrees.",
+            "{} parity scripts re-recorded with {}: {} changed. Run `cargo test` to see whether \
+             the Rust side still agrees (the parity tests compare with these outputs).",
             scripts.len(),
             python.1,
             changed.len()

@@ -43,6 +43,7 @@ pub fn check_includes(root: &Path) -> Result<Vec<String>, String> {
                     source.lines().any(|l| {
                         l.trim()
                             .trim_start_matches("//")
+                            .trim_start_matches('#')
                             .trim()
                             .strip_prefix(marker)
                             .map(str::trim)
