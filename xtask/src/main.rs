@@ -224,6 +224,20 @@ enum Command {
     },
     /// Show the limits each graded test runs under, and how this machine enforces them.
     Limits,
+    /// Measure how many wrong solutions the graded tests catch (for maintainers): cargo-mutants
+    /// changes the code between the solution's markers one small way at a time and runs the
+    /// lab's graded tests on each change. Slow: minutes to hours per lab.
+    Mutants {
+        /// Only this lab (by number; repeat for several).
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
+        labs: Vec<u32>,
+        /// Only list the mutants.
+        #[arg(long)]
+        list: bool,
+        /// Parallel jobs (each builds its own copy of the course).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+    },
     /// Run every random-program test (`random_…`) with fresh seeds for as long as asked, and
     /// report the seeds that fail, with the command that replays each.
     Soak {
@@ -361,6 +375,9 @@ fn main() -> ExitCode {
             },
         ),
         Command::Limits => commands::limits::run(&root),
+        Command::Mutants { labs, list, jobs } => {
+            commands::mutants::run(&root, &commands::mutants::Options { labs, list, jobs })
+        }
         Command::Soak {
             minutes,
             labs,

@@ -10,6 +10,7 @@ pub mod hint;
 pub mod limits;
 pub mod list;
 pub mod miri;
+pub mod mutants;
 pub mod parity;
 pub mod reset;
 pub mod soak;
