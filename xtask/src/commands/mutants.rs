@@ -274,7 +274,7 @@ fn score(lab: &Lab, out: &Path) -> Result<Score, String> {
         let name = mutant_name(mutant);
         match outcome.summary.as_str() {
             "CaughtMutant" | "Timeout" => score.caught += 1,
-            "MissedMutant" if equivalent.iter().any(|e| *e == name) => score.equivalent.push(name),
+            "MissedMutant" if equivalent.contains(&name) => score.equivalent.push(name),
             "MissedMutant" => score.missed.push(name),
             _ => score.unviable += 1,
         }
