@@ -108,8 +108,9 @@ fn pattern_byte(seed: u64, offset: usize) -> u8 {
 
 /// Fills `bytes` with the pattern `seed`: byte `i` is [`pattern_byte`]`(seed, i)`.
 fn fill(bytes: &mut [u8], seed: u64) {
-    // TODO: afterwards byte i of bytes is pattern_byte(seed, i), for every i
-    todo!()
+    for (offset, byte) in bytes.iter_mut().enumerate() {
+        *byte = pattern_byte(seed, offset);
+    }
 }
 
 /// Checks that `bytes` still hold the pattern `seed`; on the first byte that does not, says
