@@ -117,11 +117,7 @@ fn bump_grows_by_doubling_chunks() {
     );
     let sixteen = layout(16, 16);
     bump.alloc_layout(sixteen);
-    assert_expected(
-        "chunks held after the first block",
-        &1,
-        &bump.chunk_count(),
-    );
+    assert_expected("chunks held after the first block", &1, &bump.chunk_count());
     let mut per_chunk = Vec::new();
     // The first chunk already holds one block.
     let (fitted, _) = fill_chunk(&bump, sixteen);

@@ -240,11 +240,7 @@ fn size_classes_round_up_to_16() {
         &None,
         &size_class(513),
     );
-    assert_expected(
-        "size_class(usize::MAX)",
-        &None,
-        &size_class(usize::MAX),
-    );
+    assert_expected("size_class(usize::MAX)", &None, &size_class(usize::MAX));
     for class in 0..NB_SMALL_SIZE_CLASSES {
         assert_expected(
             &format!("block_size({class})"),
@@ -643,11 +639,7 @@ fn first_alloc_maps_one_arena() {
         &Some(1),
         &heap.arena_info(0).map(|a| a.carved_pools),
     );
-    assert_expected(
-        "usedpools[1]: the new pool",
-        &vec![(0, 0)],
-        &used(&heap, 1),
-    );
+    assert_expected("usedpools[1]: the new pool", &vec![(0, 0)], &used(&heap, 1));
     assert_expected(
         "pool 0 of arena 0 after the first allocation",
         &PoolInfo {

@@ -79,7 +79,11 @@ f 2
 ";
     let parsed = Trace::parse("example", text)
         .unwrap_or_else(|e| panic!("the example trace was refused ({e}): expected it to parse"));
-    assert_expected("the name of the parsed trace", &"example", &parsed.name.as_str());
+    assert_expected(
+        "the name of the parsed trace",
+        &"example",
+        &parsed.name.as_str(),
+    );
     assert_expected(
         "the operations of the example trace",
         &vec![
@@ -148,7 +152,10 @@ fn to_text_round_trips() {
     for original in traces {
         let text = original.to_text();
         let back = Trace::parse(&original.name, &text).unwrap_or_else(|e| {
-            panic!("the text of trace {} does not parse ({e}): expected it to", original.name)
+            panic!(
+                "the text of trace {} does not parse ({e}): expected it to",
+                original.name
+            )
         });
         assert_expected(
             &format!("trace {} read back from its text", original.name),

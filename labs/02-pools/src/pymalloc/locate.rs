@@ -234,7 +234,9 @@ impl PyMalloc {
         let Some(class) = info.size_class else {
             return Vec::new();
         };
-        let base = self.arenas[arena].address.expect("a carved pool's arena is mapped");
+        let base = self.arenas[arena]
+            .address
+            .expect("a carved pool's arena is mapped");
         let p = pool_at(base, pool);
         let mut blocks = Vec::new();
         // SAFETY: the pool is carved (pool_info checked), so its header was written by us.

@@ -115,7 +115,10 @@ impl Steps<'_> {
     pub fn init_pool(&mut self, pool: PoolId, class: usize) -> Result<NonNull<u8>, StepError> {
         let p = self.carved(pool)?;
         check_class(class)?;
-        let info = self.heap.pool_info(pool.arena, pool.pool).expect("checked carved");
+        let info = self
+            .heap
+            .pool_info(pool.arena, pool.pool)
+            .expect("checked carved");
         if info.blocks_in_use != 0 {
             return refuse(format!(
                 "{pool} has {} blocks in use: init_pool sets up only a pool none of whose blocks \
@@ -143,7 +146,10 @@ impl Steps<'_> {
     pub fn insert_to_usedpool(&mut self, pool: PoolId, class: usize) -> Result<(), StepError> {
         let p = self.carved(pool)?;
         check_class(class)?;
-        let info = self.heap.pool_info(pool.arena, pool.pool).expect("checked carved");
+        let info = self
+            .heap
+            .pool_info(pool.arena, pool.pool)
+            .expect("checked carved");
         if info.state != PoolState::Used {
             return refuse(format!(
                 "{pool} is {:?}: only a used pool (a block in use, a free one left) goes into \
