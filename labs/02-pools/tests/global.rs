@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use pools::pymalloc::PyMallocGlobal;
+use testkit::assert_expected;
 
 /// Your pymalloc, as a global allocator.
 static PYMALLOC: PyMallocGlobal = PyMallocGlobal::new();
@@ -128,27 +129,43 @@ fn program_runs_on_pymalloc_as_global_allocator() {
         let after = PYMALLOC.stats();
         (result, (busy, during), after)
     });
-    assert_eq!(
-        result, expected,
-        "the program computed something else on pymalloc"
+    assert_expected(
+        "the checksum the program computed on your pymalloc (the system allocator's result)",
+        &expected,
+        &result,
     );
     let (busy, during) = busy;
     assert!(
         during.arenas_allocated_total >= 1,
-        "the program's small blocks must come from pymalloc's arenas"
+        "no arena was ever mapped: expected the program's small blocks to come from pymalloc's \
+         arenas"
     );
-    assert_eq!(
-        busy.blocks_in_use(),
-        0,
-        "every block the program allocated from pymalloc was freed:\n{busy}"
+    assert_expected(
+        &format!(
+            "blocks in use once the program has freed its data: every block it allocated from \
+             pymalloc was freed\n{busy}"
+        ),
+        &0,
+        &busy.blocks_in_use(),
     );
-    assert_eq!(
-        during.blocks_in_use(),
-        KEPT,
-        "{KEPT} live strings of at most 4 bytes are {KEPT} blocks of 16 bytes:\n{during}"
+    assert_expected(
+        &format!(
+            "blocks in use while {KEPT} strings of at most 4 bytes are alive: one 16-byte block \
+             each\n{during}"
+        ),
+        &KEPT,
+        &during.blocks_in_use(),
     );
-    assert_eq!(during.classes[0].blocks_in_use, KEPT);
-    assert_eq!(after.blocks_in_use(), 0);
+    assert_expected(
+        "blocks in use of class 0 (16-byte blocks) while the strings are alive",
+        &KEPT,
+        &during.classes[0].blocks_in_use,
+    );
+    assert_expected(
+        "blocks in use once the strings are dropped",
+        &0,
+        &after.blocks_in_use(),
+    );
     if let Err(why) = PYMALLOC.check_invariants() {
         panic!("check_invariants after the program: {why}");
     }

@@ -11,7 +11,7 @@ use std::ptr::NonNull;
 
 use pools::trace::{Op, Report, Trace, WorkloadA, checksum, replay_checked};
 use pools::{Allocator, SystemAllocator};
-use pretty_assertions::assert_eq;
+use testkit::assert_expected;
 
 /// The traces shipped in `labs/02-pools/traces/`, by name.
 const SHIPPED: &[(&str, &str)] = &[
@@ -77,22 +77,34 @@ a 2 0
 f 1
 f 2
 ";
-    let parsed = Trace::parse("example", text).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(parsed.name, "example");
-    assert_eq!(
-        parsed.ops,
-        [
+    let parsed = Trace::parse("example", text)
+        .unwrap_or_else(|e| panic!("the example trace was refused ({e}): expected it to parse"));
+    assert_expected(
+        "the name of the parsed trace",
+        &"example",
+        &parsed.name.as_str(),
+    );
+    assert_expected(
+        "the operations of the example trace",
+        &vec![
             alloc(1, 24),
             alloc(2, 32),
             realloc(1, 100),
             free(2),
             alloc(2, 0),
             free(1),
-            free(2)
-        ]
+            free(2),
+        ],
+        &parsed.ops,
     );
-    let empty = Trace::parse("empty", "# nothing here\n\n   \n").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(empty.ops, []);
+    let empty = Trace::parse("empty", "# nothing here\n\n   \n").unwrap_or_else(|e| {
+        panic!("a trace of comments and blank lines was refused ({e}): expected no operations")
+    });
+    assert_expected(
+        "the operations of a trace of comments and blank lines",
+        &Vec::<Op>::new(),
+        &empty.ops,
+    );
 }
 
 #[test]
@@ -113,14 +125,21 @@ fn parse_errors_name_the_line() {
     ];
     for &(text, line, what) in cases {
         let error = match Trace::parse("bad", text) {
-            Ok(trace) => panic!("{what} was accepted: {:?}\n{text}", trace.ops),
+            Ok(trace) => panic!(
+                "{what} was accepted, as {:?}: expected a ParseError at line {line} of\n{text}",
+                trace.ops
+            ),
             Err(error) => error,
         };
-        assert_eq!(error.line, line, "{what}: wrong line in `{error}`\n{text}");
+        assert_expected(
+            &format!("the line of the error for {what} (`{error}`) in\n{text}"),
+            &line,
+            &error.line,
+        );
         let shown = error.to_string();
         assert!(
             shown.starts_with(&format!("line {line}: ")) && shown.len() > 12,
-            "{what}: the error should read `line {line}: what was wrong`, not `{shown}`"
+            "{what}: the error reads `{shown}`: expected `line {line}: ` and what was wrong"
         );
     }
 }
@@ -132,9 +151,17 @@ fn to_text_round_trips() {
     traces.push(trace(&[alloc(7, 0), realloc(7, 1 << 40), free(7)]));
     for original in traces {
         let text = original.to_text();
-        let back = Trace::parse(&original.name, &text)
-            .unwrap_or_else(|e| panic!("the text of trace {} does not parse: {e}", original.name));
-        assert_eq!(back, original);
+        let back = Trace::parse(&original.name, &text).unwrap_or_else(|e| {
+            panic!(
+                "the text of trace {} does not parse ({e}): expected it to",
+                original.name
+            )
+        });
+        assert_expected(
+            &format!("trace {} read back from its text", original.name),
+            &original,
+            &back,
+        );
     }
 }
 
@@ -230,10 +257,14 @@ impl Allocator for BrokenAllocator {
 }
 
 /// Replays `ops` on an allocator broken as `how`, which the replay must catch.
+#[track_caller]
 fn replay_broken(how: Broken, ops: &[Op]) -> pools::trace::ReplayError {
     let what = format!("{how:?}");
     match replay_checked(&trace(ops), &mut BrokenAllocator::new(how), nothing) {
-        Ok(report) => panic!("the replay did not notice the {what} allocator: {report:?}"),
+        Ok(report) => panic!(
+            "the replay on the {what} allocator succeeded ({report}): expected it to stop with an \
+             error"
+        ),
         Err(error) => error,
     }
 }
@@ -252,37 +283,60 @@ fn four_blocks() -> Vec<Op> {
     ]
 }
 
-#[test]
-fn replay_detects_a_misaligned_block() {
-    let error = replay_broken(Broken::Misaligned { nth: 2 }, &four_blocks());
-    assert_eq!(
-        (error.step, error.op),
-        (2, Some(alloc(3, 64))),
-        "the third malloc returned a block 8 bytes off 16: {error}"
-    );
-    assert!(
-        error.to_string().starts_with("step 2 (`a 3 64`): "),
-        "{error}"
+/// Checks that the replay stopped at `step` with operation `op` (`None` for the check after the
+/// last step), and that its message starts as `ReplayError`'s `Display` says.
+#[track_caller]
+fn stopped_at(what: &str, error: &pools::trace::ReplayError, step: usize, op: Option<Op>) {
+    assert_expected(
+        &format!("where the replay stopped, as (step, operation), {what}; it said `{error}`"),
+        &(step, op),
+        &(error.step, error.op),
     );
 }
 
 #[test]
 fn replay_detects_an_overlapping_block() {
-    let error = replay_broken(Broken::Overlapping { nth: 3 }, &four_blocks());
-    assert_eq!(
-        (error.step, error.op),
-        (4, Some(alloc(4, 64))),
-        "the fourth malloc returned a block inside block 1, which is live: {error}"
+    // The third malloc returns an address inside block 1, which is live.
+    let error = replay_broken(Broken::Overlapping { nth: 2 }, &four_blocks());
+    stopped_at(
+        "when the third malloc returned a block inside block 1 (live)",
+        &error,
+        2,
+        Some(alloc(3, 64)),
+    );
+    assert!(
+        error.message.contains("block 1"),
+        "the error reads `{error}`: expected it to name block 1, the live block overlapped"
     );
 }
 
 #[test]
 fn replay_detects_a_corrupted_payload() {
     let error = replay_broken(Broken::Corrupting { nth: 3 }, &four_blocks());
-    assert_eq!(
-        (error.step, error.op),
-        (5, Some(free(1))),
-        "the fourth malloc flipped byte 5 of block 1; `f 1` must notice it: {error}"
+    stopped_at(
+        "when the fourth malloc flipped byte 5 of block 1: `f 1` must notice it",
+        &error,
+        5,
+        Some(free(1)),
+    );
+    assert!(
+        error.message.contains("byte 5") && error.message.contains("block 1"),
+        "the error reads `{error}`: expected it to name byte 5 of block 1"
+    );
+}
+
+#[test]
+fn replay_detects_a_misaligned_block() {
+    let error = replay_broken(Broken::Misaligned { nth: 2 }, &four_blocks());
+    stopped_at(
+        "when the third malloc returned a block 8 bytes off a multiple of 16",
+        &error,
+        2,
+        Some(alloc(3, 64)),
+    );
+    assert!(
+        error.to_string().starts_with("step 2 (`a 3 64`): "),
+        "the error reads `{error}`: expected it to start with \"step 2 (`a 3 64`): \""
     );
 }
 
@@ -296,10 +350,11 @@ fn replay_detects_a_realloc_that_loses_bytes() {
         free(1),
     ];
     let error = replay_broken(Broken::Forgetful, &ops);
-    assert_eq!(
-        (error.step, error.op),
-        (2, Some(realloc(1, 128))),
-        "the resize did not copy the 64 bytes of block 1: {error}"
+    stopped_at(
+        "when the resize of block 1 did not copy its 64 bytes",
+        &error,
+        2,
+        Some(realloc(1, 128)),
     );
 }
 
@@ -314,10 +369,16 @@ fn replay_checks_every_live_block_at_the_end() {
         alloc(4, 16),
     ];
     let error = replay_broken(Broken::Corrupting { nth: 3 }, &ops);
-    assert_eq!(
-        (error.step, error.op),
-        (5, None),
-        "after the last step, block 1 no longer holds its bytes: {error}"
+    stopped_at(
+        "when block 1, never freed, was overwritten at the last step: the check after the last \
+         step (no operation)",
+        &error,
+        5,
+        None,
+    );
+    assert!(
+        error.message.contains("block 1"),
+        "the error reads `{error}`: expected it to name block 1"
     );
 }
 
@@ -397,26 +458,28 @@ fn utilisation_is_peak_live_over_peak_footprint() {
         realloc(3, 20), // 48                   128
     ];
     let report = replay_checked(&trace(&ops), &mut Rounding::default(), nothing)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        report,
-        Report {
+        .unwrap_or_else(|e| panic!("the replay on the rounding allocator stopped: {e}"));
+    assert_expected(
+        "the report of the replay on the rounding allocator",
+        &Report {
             ops: 5,
             peak_live_bytes: 128,
             peak_footprint: Some(192),
             utilisation: Some(128.0 / 192.0),
-        }
+        },
+        &report,
     );
     let silent = replay_checked(&trace(&ops), &mut Silent(SystemAllocator), nothing)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        (
+        .unwrap_or_else(|e| panic!("the replay on the silent allocator stopped: {e}"));
+    assert_expected(
+        "(peak live bytes, peak footprint, utilisation) of an allocator that does not tell its \
+         footprint: no utilisation",
+        &(128, None, None),
+        &(
             silent.peak_live_bytes,
             silent.peak_footprint,
-            silent.utilisation
+            silent.utilisation,
         ),
-        (128, None, None),
-        "an allocator that does not tell its footprint has no utilisation"
     );
 }
 
@@ -432,14 +495,15 @@ fn workload_a_matches_its_checksum_and_replays_cleanly() {
         Some(op)
     });
     let sum = checksum(stream);
-    assert_eq!(
-        format!("{sum:016x}"),
-        format!("{:016x}", WorkloadA::CHECKSUM)
+    assert_expected(
+        "the checksum of workload A's 10.2 million operations (the generator is given)",
+        &format!("{:016x}", WorkloadA::CHECKSUM),
+        &format!("{sum:016x}"),
     );
-    assert_eq!(
-        counts,
-        [100_182, 10_000_000, 100_210],
-        "operations in the prefill, steady and teardown phases"
+    assert_expected(
+        "operations in the prefill, steady and teardown phases",
+        &[100_182, 10_000_000, 100_210],
+        &counts,
     );
 
     // A small one, replayed with every check; its peak live payload computed here.
@@ -458,15 +522,24 @@ fn workload_a_matches_its_checksum_and_replays_cleanly() {
     }
     let mut steps = 0;
     let report = replay_checked(&small, &mut SystemAllocator, |step, _, _| {
-        assert_eq!(step, steps, "after_step is called once per step, in order");
+        assert_expected(
+            "the step after_step is called for: once per step, in order",
+            &steps,
+            &step,
+        );
         steps += 1;
         Ok(())
     })
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(steps, small.ops.len());
-    assert_eq!(
-        (report.ops, report.peak_live_bytes),
-        (small.ops.len(), peak)
+    .unwrap_or_else(|e| panic!("the replay of a small workload A stopped: {e}"));
+    assert_expected(
+        "calls of after_step: one per step",
+        &small.ops.len(),
+        &steps,
+    );
+    assert_expected(
+        "(operations, peak live bytes) in the report of the small workload A",
+        &(small.ops.len(), peak),
+        &(report.ops, report.peak_live_bytes),
     );
 }
 
@@ -477,26 +550,45 @@ fn workload_a_matches_its_checksum_and_replays_cleanly() {
 )]
 fn shipped_traces_replay_cleanly_on_the_system_allocator() {
     for &(name, text) in SHIPPED {
-        let trace = Trace::parse(name, text).unwrap_or_else(|e| panic!("{name}.trace: {e}"));
-        assert!(!trace.ops.is_empty(), "{name}.trace has no operations");
+        let trace = Trace::parse(name, text).unwrap_or_else(|e| {
+            panic!("{name}.trace was refused by your parser ({e}): expected it to parse")
+        });
+        assert!(
+            !trace.ops.is_empty(),
+            "{name}.trace parsed as no operations: expected its operations"
+        );
         let mut steps = 0;
         let report = replay_checked(&trace, &mut SystemAllocator, |_, _, _| {
             steps += 1;
             Ok(())
         })
-        .unwrap_or_else(|e| panic!("{name}.trace: {e}"));
-        assert_eq!(report.ops, trace.ops.len(), "{name}.trace");
-        assert_eq!(
-            steps,
-            trace.ops.len(),
-            "{name}.trace: after_step once a step"
+        .unwrap_or_else(|e| {
+            panic!("the replay of {name}.trace on the C library stopped ({e}): expected none")
+        });
+        assert_expected(
+            &format!("operations in the report of {name}.trace"),
+            &trace.ops.len(),
+            &report.ops,
         );
-        assert!(report.peak_footprint.is_some(), "{name}.trace: {report}");
+        assert_expected(
+            &format!("calls of after_step in the replay of {name}.trace: one per step"),
+            &trace.ops.len(),
+            &steps,
+        );
+        assert!(
+            report.peak_footprint.is_some(),
+            "the report of {name}.trace has no peak footprint ({report}): expected the C \
+             library's"
+        );
     }
     for seed in 1..=20 {
         let trace = Trace::random(seed, 500);
-        replay_checked(&trace, &mut SystemAllocator, nothing)
-            .unwrap_or_else(|e| panic!("{}: {e}", trace.name));
+        replay_checked(&trace, &mut SystemAllocator, nothing).unwrap_or_else(|e| {
+            panic!(
+                "the replay of {} on the C library stopped ({e}): expected none",
+                trace.name
+            )
+        });
     }
 }
 
@@ -594,8 +686,8 @@ fn shipped_traces_replay_on_your_pymalloc_as_on_the_reference() {
                     .map(place);
                 if got != theirs {
                     return Err(format!(
-                        "block {} is at {} in your pymalloc, at {} in the reference's \
-                         (arena, pool, block; `system` for a block of the C library)",
+                        "block {} is at {} in yours, expected (reference) at {} (arena, pool, \
+                         block; `system` for a block of the C library)",
                         op.id(),
                         show(got),
                         show(theirs),
@@ -608,7 +700,7 @@ fn shipped_traces_replay_on_your_pymalloc_as_on_the_reference() {
             );
             if got != theirs {
                 return Err(format!(
-                    "the statistics differ (< the reference's, > yours):\n{}",
+                    "the statistics differ (< expected (reference), > yours):\n{}",
                     pretty_assertions::StrComparison::new(&theirs, &got)
                 ));
             }
@@ -617,8 +709,9 @@ fn shipped_traces_replay_on_your_pymalloc_as_on_the_reference() {
                 .check_invariants()
                 .map_err(|why| format!("an invariant of your pymalloc broke: {why}"))
         };
-        reference::trace::replay_checked(&trace, &mut yours, compare)
-            .unwrap_or_else(|e| panic!("{name}.trace, {e}"));
+        reference::trace::replay_checked(&trace, &mut yours, compare).unwrap_or_else(|e| {
+            panic!("{name}.trace on your pymalloc, replayed by the reference's driver: {e}")
+        });
     }
 }
 

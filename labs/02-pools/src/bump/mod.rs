@@ -16,15 +16,9 @@
 //!   ^start                               ^cursor (start + used)              ^end
 //! ```
 //!
-//! To allocate `size` bytes aligned to `align`: round the cursor up to a multiple of `align`
-//! (the *padding*), check that `size` bytes still fit before the end, and move the cursor past
-//! them. That is an addition, a mask and a comparison: no search, no header, no free list.
-//! Rounding up uses the fact that `align` is a power of two:
-//!
-//! ```text
-//!   align_up(addr, align) = (addr + align - 1) & !(align - 1)
-//!   align_up(0x1009, 8)   = 0x1010          align_up(0x1010, 8) = 0x1010
-//! ```
+//! A block starts at the cursor rounded up to its alignment (the skipped bytes are *padding*)
+//! and must end before the end of the chunk: no search, no header, no free list. The book's
+//! section "A bump arena" shows how to round up with a mask.
 //!
 //! When the block does not fit, the arena takes a new chunk, twice as large as the last one, so
 //! that a long phase needs few chunks (the number of chunks grows with the logarithm of the bytes
@@ -176,18 +170,19 @@ impl Bump {
 
     // ANCHOR: sig_bump_alloc
     /// Allocates a block of `layout.size()` bytes aligned to `layout.align()`, valid until the
-    /// arena is reset or dropped. The bytes are uninitialised. A zero-sized request takes no
-    /// memory and gets a dangling, well-aligned pointer.
+    /// arena is reset or dropped. The bytes are uninitialised.
+    ///
+    /// The block is the first `layout.size()` bytes after the cursor, rounded up to the
+    /// alignment, when they fit in the current chunk: then the cursor (`used`) moves past them
+    /// and `allocated` counts them. Otherwise `alloc_in_new_chunk` takes a new chunk. A
+    /// zero-sized request takes no memory, and no chunk: it gets a dangling pointer aligned to
+    /// `layout.align()` (`ptr::without_provenance_mut` makes one).
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
         // ANCHOR_END: sig_bump_alloc
-        if layout.size() == 0 {
-            // Any non-null, aligned address is a valid place for zero bytes.
-            return NonNull::new(ptr::without_provenance_mut(layout.align()))
-                .expect("an alignment is never zero");
-        }
-        // TODO: bump: round the cursor up to `layout.align()`; if the block fits before the end of
-        //       the current chunk, move the cursor past it, count its size in `allocated` and
-        //       return it; otherwise `self.alloc_in_new_chunk(layout)`
+        // TODO: the block returned is layout.size() bytes aligned to layout.align(): the first such
+        //       bytes after the cursor in the current chunk when they fit before its end (the
+        //       cursor then moves past them, and allocated counts them), otherwise the block
+        //       alloc_in_new_chunk returns; a zero-sized request takes no memory at all
         todo!()
     }
 
@@ -200,10 +195,10 @@ impl Bump {
     /// old one is retired, its leftover bytes unused), and `next_chunk_size` doubles.
     #[cold]
     fn alloc_in_new_chunk(&self, layout: Layout) -> NonNull<u8> {
-        // TODO: new chunk: a request larger than `next_chunk_size` gets a chunk of its own (retired
-        //       at once, the current chunk stays current); otherwise retire the current chunk, make
-        //       a new one of `next_chunk_size` bytes current, double `next_chunk_size`, and take
-        //       the block from the new chunk's start
+        // TODO: afterwards the block is at the start of a new chunk aligned for it and allocated
+        //       counts it: a chunk of its own, retired at once, when the request is larger than
+        //       next_chunk_size; otherwise a chunk of next_chunk_size bytes, now current with the
+        //       cursor past the block (the old one retired), and next_chunk_size doubled
         todo!()
     }
 
@@ -252,8 +247,8 @@ impl Bump {
     /// system. Taking `&mut self` proves that no reference into the arena is still alive.
     pub fn reset(&mut self) {
         // ANCHOR_END: sig_reset
-        // TODO: reset: free every retired chunk, keep the current chunk but move its cursor back to
-        //       the start, and set `allocated` to 0
+        // TODO: afterwards the arena holds the current chunk alone, its cursor at its start, and
+        //       allocated is 0; every retired chunk went back to the system
         todo!()
     }
 

@@ -1,25 +1,14 @@
-//! Allocation: `pymalloc_alloc`, the fast path that takes a block from the first used pool of
-//! the size class, and `allocate_from_new_pool`, the slow path that finds a pool when the class
-//! has none.
+//! Allocation: `pymalloc_alloc` serves a small request from the first used pool of its size
+//! class, and `allocate_from_new_pool` finds a pool for a class that has none.
 //!
-//! ```text
-//!   pymalloc_alloc(nbytes)
-//!     class = size_class(nbytes)              0 or > 512: None (the caller asks the system)
-//!     usedpools[class] has a pool?
-//!       yes: pop the head of its free list; list now empty? pymalloc_pool_extend
-//!       no:  allocate_from_new_pool(class)
-//!              usable_arenas empty? new_arena()
-//!              take the first usable arena (the one with the fewest free pools)
-//!              a cached empty pool on its freepools?  take it : carve one at pool_address
-//!              link the pool at the front of usedpools[class]
-//!              same class as it last had? pop its free list : init_pool (carve two blocks)
-//! ```
+//! Both keep, and rely on, one invariant: **the first pool of `usedpools[class]`, if there is
+//! one, has a free block.** So the common case, a block from a pool that has one, needs no
+//! search and no test of the pool; a new pool, an empty pool reused or a new arena are needed
+//! only when a class runs out of used pools.
 //!
-//! **Why the first usable arena.** `usable_arenas` is sorted by increasing `nfreepools`, so the
+//! **Why the first usable arena.** `usable_arenas` is sorted by increasing `nfreepools`, so its
 //! first arena is the *most used* one. Taking pools from it lets nearly empty arenas drain, and
-//! an arena whose pools are all free goes back to the OS. Taking one pool from the first arena
-//! only makes it "more first", so the list stays sorted, except that the `nfp2lasta` finger of
-//! its old count may have to move (and the arena leaves the list when it has no free pool left).
+//! an arena whose pools are all free goes back to the OS.
 
 use std::ptr::NonNull;
 
@@ -34,39 +23,48 @@ use super::{
 
 impl PyMalloc {
     // ANCHOR: sig_alloc
-    /// Allocates a block for a request of `nbytes` bytes from a pool, or returns `None` if
-    /// pymalloc does not serve the request (0 bytes, or more than 512) or memory is exhausted;
-    /// the caller ([`PyMalloc::malloc`]) then asks the system allocator (CPython's
-    /// `pymalloc_alloc`).
+    /// Allocates a block for a request of `nbytes` bytes from a pool (CPython's
+    /// `pymalloc_alloc`), or returns `None` if pymalloc does not serve the request (0 bytes, or
+    /// more than 512) or memory is exhausted; the caller ([`PyMalloc::malloc`]) then asks the
+    /// system allocator.
     ///
-    /// The fast path: the first pool of `usedpools[class]` always has a free block. Pop the head
-    /// of its free list and count it; if that emptied the list, `pymalloc_pool_extend` carves
-    /// the next block or, if none is left, takes the now full pool off `usedpools`. With no
-    /// used pool in the class, `allocate_from_new_pool` does the work.
+    /// The block is a free block of the request's size class, taken from the first pool of
+    /// `usedpools[class]`, or from [`allocate_from_new_pool`](PyMalloc::allocate_from_new_pool)
+    /// when the class has no used pool. Before and after: the first pool of every
+    /// `usedpools[class]` has a free block (when a pool's free list runs dry,
+    /// [`pymalloc_pool_extend`](PyMalloc::pymalloc_pool_extend) restores that), and a pool's
+    /// `count` is the number of its blocks handed out.
     pub(crate) fn pymalloc_alloc(&mut self, nbytes: usize) -> Option<NonNull<u8>> {
         // ANCHOR_END: sig_alloc
-        // TODO: find the size class (None: return None); pop a block from the first pool of
-        //       usedpools[class], extending the pool when its free list runs out; with no used
-        //       pool, allocate_from_new_pool
+        // TODO: None for a request pymalloc does not serve; otherwise the block returned is a free
+        //       block of the request's class, counted in its pool, from the first used pool of the
+        //       class (allocate_from_new_pool when there is none), and that pool, if still in
+        //       usedpools, has a free block again
         todo!()
     }
 
-    /// Called when `usedpools[size]` is empty: takes a pool from the first usable arena
-    /// (mapping a new arena if there is none), links it at the front of `usedpools[size]` and
-    /// returns its first block (CPython's `allocate_from_new_pool`). `None` if no arena can be
-    /// mapped.
+    // ANCHOR: sig_allocate_from_new_pool
+    /// Called when `usedpools[size]` is empty: takes a pool from the first arena of
+    /// `usable_arenas`, mapping a new arena with [`new_arena`](PyMalloc::new_arena) when there
+    /// is none, makes it the only pool of `usedpools[size]`, and returns a block of it (CPython's
+    /// `allocate_from_new_pool`). `None` if no arena can be mapped.
     ///
-    /// Keeps the arena lists right: `usable_arenas` sorted by increasing `nfreepools`, with
-    /// `nfp2lasta[n]` the last arena having `n` free pools; an arena whose last free pool is
-    /// taken leaves `usable_arenas`. A cached empty pool (`freepools`) is preferred over carving
-    /// a new one at `pool_address`; a new pool gets its arena index and the dummy size class.
-    /// The pool starts with one block in use; if its size class is already `size` (an empty
-    /// pool of the same class), its header and free list are still valid and it only pops its
-    /// free list; otherwise `init_pool` sets it up.
+    /// The pool is the arena's first cached empty pool (`freepools`) if it has one, otherwise a
+    /// pool carved at its `pool_address`. A carved pool knows its arena (`arenaindex`) and has
+    /// no size class yet ([`DUMMY_SIZE_IDX`]).
+    ///
+    /// After: the pool has one block in use, the one returned. If the pool last served class
+    /// `size`, its header and free list are still valid and the block comes off that list;
+    /// otherwise [`init_pool`] has set it up. The arena's `nfreepools` no longer counts the pool;
+    /// `usable_arenas` holds exactly the arenas with a free pool, sorted by increasing
+    /// `nfreepools` (a new arena joins it; an arena whose last free pool was taken leaves it);
+    /// and `nfp2lasta[n]` is the last arena of the list with `n` free pools, or `None`.
     pub(crate) fn allocate_from_new_pool(&mut self, size: usize) -> Option<NonNull<u8>> {
-        // TODO: pick usable_arenas' head (new_arena if none, fixing nfp2lasta); move nfp2lasta;
-        //       take a cached pool or carve one; unlink a wholly used arena; link the pool in
-        //       usedpools; return its first block
+        // ANCHOR_END: sig_allocate_from_new_pool
+        // TODO: afterwards a pool of the first usable arena (a new arena if there was none), its
+        //       first cached empty pool or else a newly carved one, is the only pool of
+        //       usedpools[size], with one block in use, the one returned; nfreepools, usable_arenas
+        //       and nfp2lasta agree with the pool taken
         todo!()
     }
 }

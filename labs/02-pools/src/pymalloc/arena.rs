@@ -38,7 +38,7 @@ use std::ptr::NonNull;
 use super::PyMalloc;
 use super::consts::INITIAL_ARENA_OBJECTS;
 use super::pool::PoolP;
-// What the task of this file needs (unused until it is written).
+// What the tasks of this file need (unused until they are written).
 #[allow(unused_imports)]
 use {
     super::consts::{ARENA_SIZE, MAX_POOLS_IN_ARENA},
@@ -180,17 +180,43 @@ impl Drop for ArenaObjects {
 
 impl PyMalloc {
     // ANCHOR: sig_new_arena
-    /// Maps a new arena and returns the index of the arena object describing it, or `None` if
-    /// the OS (or C's allocator, for the arena vector) refuses. The caller puts it in
-    /// `usable_arenas`.
+    /// Maps a new arena and returns the index of the arena object that describes it (CPython's
+    /// `new_arena`), or `None` if the OS or C's allocator refuses, leaving everything as it was.
+    /// The caller links the arena into `usable_arenas`.
     ///
-    /// Takes the head of `unused_arena_objects`; when that list is empty, first grows the arena
-    /// vector (`self.arenas.grow()`) and puts all the new objects on it, in index order. The new
-    /// arena has all its pools free and none carved: `pool_address` is its first byte.
+    /// The arena object is the head of `unused_arena_objects`. When that list is empty, the
+    /// arena vector is grown first (`self.arenas.grow()` doubles it and says which objects are
+    /// new), and the new objects join the list in index order, so objects are used 0, 1, 2, ...
+    ///
+    /// After: the object is off `unused_arena_objects`; its arena is 1 MiB mapped with
+    /// [`os::map_aligned`] (aligned to [`ARENA_SIZE`]) and known to the arena map under the
+    /// object's index; every pool of it is free and none is carved (`pool_address` is its first
+    /// byte, `freepools` is empty); and the counters `narenas_currently_allocated`,
+    /// `ntimes_arena_allocated` and `narenas_highwater` count it.
     pub(crate) fn new_arena(&mut self) -> Option<usize> {
         // ANCHOR_END: sig_new_arena
-        // TODO: take an unused arena object (grow the vector if none is left), map an aligned
-        //       arena, mark it in the arena map, set up the object, update the counters
+        // TODO: afterwards the head of unused_arena_objects (taken after growing the vector if the
+        //       list was empty) describes a newly mapped, aligned arena that the arena map knows,
+        //       with every pool free and none carved, counted in the three arena counters; on
+        //       failure nothing has changed
+        todo!()
+    }
+
+    // ANCHOR: sig_free_arena
+    /// Gives the arena of arena object `arena` back to the OS: case 1 of CPython's
+    /// `insert_to_freepool`, once it has taken the arena out of `usable_arenas`.
+    ///
+    /// Before: every pool of the arena is free, and the arena is in no list. After: the arena
+    /// is unmapped ([`os::unmap`]), so its memory really goes back to the OS; the arena map no
+    /// longer knows its addresses; its object has no arena behind it (`address` is `None`) and
+    /// heads `unused_arena_objects`, so the next `new_arena` takes it again; and
+    /// `narenas_currently_allocated` no longer counts it ("arenas reclaimed" in the statistics
+    /// is the total minus the current).
+    pub(crate) fn free_arena(&mut self, arena: usize) {
+        // ANCHOR_END: sig_free_arena
+        // TODO: afterwards the arena is unmapped and unknown to the arena map, its object has no
+        //       address and heads unused_arena_objects, and narenas_currently_allocated no longer
+        //       counts it
         todo!()
     }
 }

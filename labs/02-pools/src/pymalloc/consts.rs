@@ -30,7 +30,7 @@ use super::pool::PoolHeader;
 /// Every block is aligned to this many bytes, and size classes are this many bytes apart
 /// (`ALIGNMENT`; 8 on 32-bit platforms, where the file comment's 8-byte table comes from).
 pub const ALIGNMENT: usize = 16;
-/// `log2(ALIGNMENT)`: a request of `n` bytes is in size class `(n - 1) >> ALIGNMENT_SHIFT`.
+/// `log2(ALIGNMENT)`: shifting by it turns a number of bytes into a number of 16-byte steps.
 pub const ALIGNMENT_SHIFT: u32 = ALIGNMENT.trailing_zeros();
 
 /// The largest request pymalloc serves itself; larger ones (and 0) go to the system allocator.

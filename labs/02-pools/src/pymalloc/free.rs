@@ -1,35 +1,31 @@
-//! Freeing: `pymalloc_free` puts the block back on its pool's free list and moves the pool
-//! between states; `insert_to_freepool` handles a pool that has just become empty, and with it
-//! the arena: kept in order in `usable_arenas`, or given back to the OS.
+//! Freeing: `pymalloc_free` gives a block back to its pool, and `insert_to_freepool` deals with a
+//! pool that has just become empty, and with the arena it lies in.
 //!
-//! ```text
-//!   pymalloc_free(p)
-//!     pool = p rounded down to POOL_SIZE; push p on pool.freeblock; count -= 1
-//!     pool was full (its list was empty)?  -> insert_to_usedpool: front of usedpools[szidx]
-//!     pool now empty (count == 0)?         -> insert_to_freepool
-//!     otherwise                            -> nothing else: it stays where it is in usedpools
+//! What a free may change, and where the pool must be afterwards:
 //!
-//!   insert_to_freepool(pool)
-//!     unlink pool from usedpools; push it on its arena's freepools; nfreepools += 1
-//!     (moving nfp2lasta[old count] off the arena if it pointed at it), then one of four cases:
-//!     1. every pool free and the arena is not the last in usable_arenas: unlink it, put its
-//!        arena object on unused_arena_objects, unmark it in the arena map, unmap it
-//!     2. its first free pool (nfreepools == 1): it was in no list; push it at the head
-//!     3. now more free pools than the arena after it: move it right, after nfp2lasta[old count]
-//!     4. otherwise: it is still in order; nothing to do
-//! ```
+//! | the pool was | it is now | afterwards it is                                        |
+//! |--------------|-----------|---------------------------------------------------------|
+//! | full         | used      | first in `usedpools[szidx]`                             |
+//! | used         | used      | where it was                                            |
+//! | used         | empty     | first in its arena's `freepools`, in no `usedpools` list |
+//!
+//! (A full pool cannot become empty in one free: every pool holds at least 31 blocks.)
+//!
+//! When a pool becomes empty, its arena has one more free pool, and the arena lists must say so
+//! afterwards: `usable_arenas` holds exactly the arenas with a free pool, sorted by increasing
+//! `nfreepools`, and `nfp2lasta[n]` names the last of them with `n` free pools. An arena whose
+//! pools are now all free is given back to the OS, unless it is the last arena of
+//! `usable_arenas`.
 //!
 //! **Why the last arena is kept (bpo-37257).** Before Python 3.9 an arena was released the
 //! moment its last pool emptied. A loop that allocated and freed one object at an arena
-//! boundary then mapped and unmapped an arena on every iteration. Since 3.9, CPython releases an
-//! empty arena only if it is not the last one in `usable_arenas` (`ao->nextarena != NULL`); the
-//! last one, having the most free pools, stays as a spare. At most one wholly free arena is kept
-//! this way: any other empty arena sits before the last one and is released.
+//! boundary then mapped and unmapped an arena on every iteration. Since 3.9 the last arena of
+//! `usable_arenas`, which has the most free pools, stays as a spare: at most one wholly free
+//! arena is kept.
 //!
-//! **Why O(1).** `usable_arenas` stays sorted by `nfreepools`. Before 3.8 a freed pool moved its
-//! arena right one step at a time, which could take time quadratic in the number of arenas
-//! (bpo-37029). `nfp2lasta[n]`, the last arena with `n` free pools, tells in one step where
-//! the arena goes: right after the last arena that had as many free pools as it had before.
+//! **Why `nfp2lasta`.** Before 3.8, an arena whose count grew was moved right one step at a
+//! time, which could take time quadratic in the number of arenas (bpo-37029). `nfp2lasta` says
+//! in one step where it belongs.
 
 use std::ptr::NonNull;
 
@@ -37,18 +33,16 @@ use super::PyMalloc;
 use super::pool::PoolP;
 // What the tasks of this file need (unused until they are written).
 #[allow(unused_imports)]
-use {
-    super::consts::ARENA_SIZE,
-    super::pool::{header, pool_of, set_next_free},
-    crate::os,
-};
+use super::pool::{header, pool_of, set_next_free};
 
 impl PyMalloc {
     // ANCHOR: sig_free
-    /// Gives the block `p` back to its pool (CPython's `pymalloc_free`): push it on the pool's
-    /// free list (LIFO: the next allocation from this pool gets it back), count it out, and
-    /// move the pool if its state changed: a pool that was full (its free list was empty) goes
-    /// to the front of `usedpools`; a pool that is now empty goes to `insert_to_freepool`.
+    /// Gives the block `p` back to its pool (CPython's `pymalloc_free`).
+    ///
+    /// After: `p` heads its pool's free list (LIFO: the next allocation from this pool gets it
+    /// back), the pool's `count` no longer counts it, and the pool is on the list its new state
+    /// requires (the table in the module documentation): a pool that was full is first in
+    /// `usedpools[szidx]`, a pool now empty has gone through `insert_to_freepool`.
     ///
     /// # Safety
     /// `p` lies in one of this allocator's arenas ([`PyMalloc::address_in_range`]), was handed
@@ -56,20 +50,35 @@ impl PyMalloc {
     /// uses it after this call.
     pub(crate) unsafe fn pymalloc_free(&mut self, p: NonNull<u8>) {
         // ANCHOR_END: sig_free
-        // TODO: link p at the head of its pool's free list and count it out; a pool that was full
-        //       goes to insert_to_usedpool, one now empty to insert_to_freepool
+        // TODO: afterwards p heads its pool's free list and count no longer counts it; a pool that
+        //       was full is first in usedpools again; a pool now empty has gone to
+        //       insert_to_freepool
         todo!()
     }
 
-    /// Moves the pool `pool`, which has just become empty, from `usedpools` to the front of its
-    /// arena's `freepools`, counts it in `nfreepools`, and puts the arena where it belongs
-    /// (CPython's `insert_to_freepool`, the four cases in the module documentation). Keeps
-    /// `usable_arenas` sorted by increasing `nfreepools` and `nfp2lasta` pointing at the last
-    /// arena of each count.
+    // ANCHOR: sig_insert_to_freepool
+    /// Moves `pool`, which has just become empty, from `usedpools` to the front of its arena's
+    /// `freepools`, counts it in the arena's `nfreepools`, and puts the arena where it belongs
+    /// (CPython's `insert_to_freepool`).
+    ///
+    /// Before: the arena lists are right for the arena's old count (it is in `usable_arenas`
+    /// if it had a free pool, in no list if it had none). After, for its new count:
+    ///
+    /// * if every pool of the arena is free and another arena follows it in `usable_arenas`,
+    ///   the arena has been given back ([`free_arena`](PyMalloc::free_arena)), and no list and
+    ///   no `nfp2lasta` entry names it;
+    /// * otherwise it is in `usable_arenas`, after every arena with fewer free pools than it has
+    ///   now and before every other (the list stays sorted by increasing `nfreepools`);
+    /// * `nfp2lasta[n]` is the last arena of `usable_arenas` with `n` free pools, or `None`.
+    ///
+    /// The list moves are [`unlink_from_usable_arenas`](PyMalloc::unlink_from_usable_arenas)
+    /// and [`link_usable_arena_after`](PyMalloc::link_usable_arena_after).
     pub(crate) fn insert_to_freepool(&mut self, pool: PoolP) {
-        // TODO: unlink pool from usedpools; push it on its arena's freepools; fix nfp2lasta[nf] and
-        //       count it; then release the arena (case 1), push it at the head (case 2), slide it
-        //       right after nfp2lasta[old nf] (case 3), or leave it (case 4)
+        // ANCHOR_END: sig_insert_to_freepool
+        // TODO: afterwards pool is first on its arena's freepools and in no usedpools list,
+        //       nfreepools counts it, usable_arenas is sorted by nfreepools with nfp2lasta naming
+        //       the last arena of each count, and a wholly free arena that is not the last of
+        //       usable_arenas is released
         todo!()
     }
 }

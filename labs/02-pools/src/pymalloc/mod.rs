@@ -11,7 +11,7 @@
 //! # The layers
 //!
 //! ```text
-//!   malloc(nbytes)           size class = (nbytes - 1) >> 4: 32 classes of 16, 32, ..., 512 bytes
+//!   malloc(nbytes)           its size class: 32 classes, of blocks of 16, 32, ..., 512 bytes
 //!        |
 //!   usedpools[class] -----> a used pool of that class --> its free list --> a block
 //!        |  (none)
@@ -38,21 +38,23 @@
 //!
 //! # The files
 //!
-//! | file            | CPython                                                         |
-//! |-----------------|-----------------------------------------------------------------|
-//! | `consts.rs`     | the tunables section                                            |
-//! | `size_class.rs` | `(nbytes - 1) >> ALIGNMENT_SHIFT`, `INDEX2SIZE`, `NUMBLOCKS`     |
-//! | `pool.rs`       | `struct pool_header`, pool initialisation, `pymalloc_pool_extend` |
-//! | `usedpools.rs`  | `usedpools`, `insert_to_usedpool`                               |
-//! | `arena.rs`      | `struct arena_object`, the `arenas` vector, `new_arena`          |
-//! | `arena_map.rs`  | the radix tree behind `address_in_range` (provided)             |
-//! | `alloc.rs`      | `pymalloc_alloc`, `allocate_from_new_pool`                      |
-//! | `free.rs`       | `pymalloc_free`, `insert_to_freepool`                           |
-//! | `realloc.rs`    | `pymalloc_realloc`                                              |
-//! | `stats.rs`      | `_PyObject_DebugMallocStats` (`sys._debugmallocstats()`)        |
-//! | `invariants.rs` | the `assert`s of a debug build, as one checker (provided)       |
-//! | `locate.rs`     | where a block is, and views of the lists, for tests (provided)  |
-//! | `global.rs`     | pymalloc as Rust's `#[global_allocator]` (provided)             |
+//! | file               | CPython                                                                   |
+//! |--------------------|---------------------------------------------------------------------------|
+//! | `consts.rs`        | the tunables section                                                      |
+//! | `size_class.rs`    | the size class of a request, `INDEX2SIZE`, `NUMBLOCKS`                    |
+//! | `arena.rs`         | `struct arena_object`, the `arenas` vector, `new_arena`, freeing an arena |
+//! | `pool.rs`          | `struct pool_header`, pool initialisation, `pymalloc_pool_extend`         |
+//! | `usedpools.rs`     | `usedpools`, `insert_to_usedpool`                                         |
+//! | `alloc.rs`         | `pymalloc_alloc`, `allocate_from_new_pool`                                |
+//! | `free.rs`          | `pymalloc_free`, `insert_to_freepool`                                     |
+//! | `realloc.rs`       | `pymalloc_realloc`                                                        |
+//! | `usable_arenas.rs` | the moves in `usable_arenas` that `insert_to_freepool` makes              |
+//! | `stats.rs`         | `_PyObject_DebugMallocStats` (`sys._debugmallocstats()`)                  |
+//! | `arena_map.rs`     | the radix tree behind `address_in_range` (provided)                       |
+//! | `invariants.rs`    | the `assert`s of a debug build, as one checker (provided)                 |
+//! | `locate.rs`        | where a block is, and views of the lists, for tests (provided)            |
+//! | `steps.rs`         | the first tasks run one at a time, for tests (provided)                   |
+//! | `global.rs`        | pymalloc as Rust's `#[global_allocator]` (provided)                       |
 //!
 //! # Example
 //!
@@ -86,6 +88,8 @@ mod pool;
 mod realloc;
 mod size_class;
 mod stats;
+mod steps;
+mod usable_arenas;
 mod usedpools;
 
 pub use global::PyMallocGlobal;
@@ -93,6 +97,7 @@ pub use locate::{ArenaInfo, Location, PoolInfo};
 pub use pool::PoolState;
 pub use size_class::{block_size, blocks_per_pool, size_class};
 pub use stats::{ClassStats, Stats};
+pub use steps::{PoolId, StepError, Steps};
 
 use arena::ArenaObjects;
 use arena_map::ArenaMap;

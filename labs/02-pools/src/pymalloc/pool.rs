@@ -170,10 +170,15 @@ pub(crate) unsafe fn set_next_free(block: NonNull<u8>, next: Option<NonNull<u8>>
     unsafe { block.cast::<Option<NonNull<u8>>>().write(next) }
 }
 
-/// Initialises the header of `pool` for size class `size` and carves its first two blocks:
-/// returns the first (to be handed out) and leaves the second alone on the free list. The rest
-/// of the pool is carved later, one block at a time, from `nextoffset`, which is where the third
-/// block starts; `maxnextoffset` is the last offset at which a whole block fits.
+// ANCHOR: sig_init_pool
+/// Sets up `pool` to serve blocks of size class `size` (the "initialize the pool header" part of
+/// CPython's `allocate_from_new_pool`) and returns its first block, to be handed out.
+///
+/// After: the header says class `size` (`szidx`); the pool's free list is its second block
+/// alone, its link written (`None`), and the rest of the pool is not carved: `nextoffset` is the
+/// offset of the third block, where the next block will be carved, and `maxnextoffset` the
+/// largest offset at which a whole block still fits. The blocks are the class's block size
+/// apart, the first right after the header ([`POOL_OVERHEAD`]).
 ///
 /// `count`, `nextpool`, `prevpool` and `arenaindex` are the caller's business.
 ///
@@ -181,22 +186,28 @@ pub(crate) unsafe fn set_next_free(block: NonNull<u8>, next: Option<NonNull<u8>>
 /// `pool` has been carved off a mapped arena of this allocator and no block of it is in use
 /// (it is new, or empty and being given a new size class).
 pub(crate) unsafe fn init_pool(pool: PoolP, size: usize) -> NonNull<u8> {
-    // TODO: set szidx, nextoffset (past two blocks) and maxnextoffset; put block 1 alone on the
-    //       free list; return block 0
+    // ANCHOR_END: sig_init_pool
+    // TODO: afterwards the header serves class size: szidx, nextoffset at the third block,
+    //       maxnextoffset at the last offset where a whole block fits, and the free list is the
+    //       second block alone (its link written); the first block is returned
     todo!()
 }
 
 impl PyMalloc {
-    /// Called by `pymalloc_alloc` when it has just taken the last block of `pool`'s free list:
-    /// if a virgin block is left (`nextoffset <= maxnextoffset`), carve it, make it the free
-    /// list (its link: `None`) and advance `nextoffset` by the block size; otherwise the pool
-    /// is now full, so take it off `usedpools` (CPython's `pymalloc_pool_extend`).
+    // ANCHOR: sig_pool_extend
+    /// Called by `pymalloc_alloc` when it has just taken the last block of `pool`'s free list
+    /// (CPython's `pymalloc_pool_extend`); `size` is the pool's size class.
     ///
-    /// After this, a pool in `usedpools` again has a free block, the invariant `pymalloc_alloc`
-    /// relies on.
+    /// After: if a block never handed out still fits at `nextoffset` (at most `maxnextoffset`),
+    /// that block alone is the pool's free list, its link written, and `nextoffset` is the offset
+    /// of the block after it; otherwise every block of the pool is in use, and the pool, now
+    /// full, is in no `usedpools` list. Either way the first pool of `usedpools[size]`, if any,
+    /// has a free block again, the invariant `pymalloc_alloc` relies on.
     pub(crate) fn pymalloc_pool_extend(&mut self, pool: PoolP, size: usize) {
-        // TODO: carve the block at nextoffset onto the free list if one fits; otherwise the pool is
-        //       full: unlink it from usedpools
+        // ANCHOR_END: sig_pool_extend
+        // TODO: afterwards the pool's free list is the block at nextoffset alone (nextoffset then
+        //       past it) if a whole block still fits there; otherwise the pool is full and in no
+        //       usedpools list
         todo!()
     }
 }

@@ -1,10 +1,11 @@
 //! Size classes: every small request is rounded up to a multiple of [`ALIGNMENT`], and all the
 //! requests that round to the same size share one *size class*, served by pools of blocks of
-//! exactly that size. CPython's `pymalloc_alloc` computes the class with one shift:
+//! exactly that size.
 //!
 //! ```text
-//!   size class = (nbytes - 1) >> ALIGNMENT_SHIFT      1..=16 -> 0, 17..=32 -> 1, ...
-//!   block size = (class + 1) << ALIGNMENT_SHIFT       0 -> 16,  1 -> 32, ..., 31 -> 512
+//!   request (bytes)   1..=16   17..=32   33..=48   ...   497..=512
+//!   size class           0        1         2      ...       31
+//!   block size          16       32        48      ...      512
 //! ```
 //!
 //! Rounding up wastes at most 15 bytes a block, and in exchange a block of any class can be
@@ -21,8 +22,8 @@ use super::consts::{
 /// allocator. Class `c` serves requests of `16c + 1 ..= 16c + 16` bytes.
 pub fn size_class(nbytes: usize) -> Option<usize> {
     // ANCHOR_END: size_class
-    // TODO: None for 0 or more than SMALL_REQUEST_THRESHOLD bytes; else the class, (nbytes - 1) >>
-    //       ALIGNMENT_SHIFT
+    // TODO: None for 0 bytes and for more than SMALL_REQUEST_THRESHOLD; otherwise the smallest
+    //       class whose blocks hold nbytes
     todo!()
 }
 
@@ -30,7 +31,7 @@ pub fn size_class(nbytes: usize) -> Option<usize> {
 /// `INDEX2SIZE`). `class` must be below [`NB_SMALL_SIZE_CLASSES`].
 pub fn block_size(class: usize) -> usize {
     debug_assert!(class < NB_SMALL_SIZE_CLASSES, "no size class {class}");
-    // TODO: return (class + 1) << ALIGNMENT_SHIFT, the largest request of the class
+    // TODO: the size of the blocks of class, which is also the largest request the class serves
     todo!()
 }
 

@@ -47,11 +47,10 @@ impl Trace {
     /// Each line, once its comment (from `#` on) is cut off, is blank or one operation. The
     /// helpers `usage` and `number` (in this file) word the usual errors.
     pub fn parse(name: &str, text: &str) -> Result<Trace, ParseError> {
-        // TODO: parsing: for each line (numbered from 1), cut the comment, split the fields; skip
-        //       blank lines; turn `a id size` / `f id` / `r id size` into an `Op` (wrong letter or
-        //       field count, or a field that is not a number, is an error naming the line); keep
-        //       the live ids to refuse allocating a live id and freeing or resizing one that is not
-        //       live
+        // TODO: Ok with one Op per operation line, in order (what follows # is a comment, blank
+        //       lines are skipped); otherwise the ParseError of the first bad line (numbered from
+        //       1): an unknown letter, the wrong number of fields, a field that is not a whole
+        //       number, allocating an id that is live, or freeing or resizing one that is not
         todo!()
     }
 

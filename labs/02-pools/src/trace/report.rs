@@ -40,8 +40,8 @@ impl Report {
 /// The peak live payload over the peak footprint, or `None` if the allocator does not tell its
 /// footprint or it was 0 (a trace that allocated nothing).
 pub fn utilisation(peak_live_bytes: usize, peak_footprint: Option<usize>) -> Option<f64> {
-    // TODO: the utilisation: `peak_live_bytes / peak_footprint` as an `f64`, or `None` when there
-    //       is no footprint or it is 0
+    // TODO: peak_live_bytes over peak_footprint as an f64; None when there is no footprint, or it
+    //       is 0
     todo!()
 }
 

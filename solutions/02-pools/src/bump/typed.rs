@@ -96,7 +96,7 @@ impl<T> Arena<T> {
         reason = "each call returns a different slot, so the `&mut`s never alias"
     )]
     pub fn alloc(&self, value: T) -> &mut T {
-        // BEGIN SOLUTION: typed alloc: if the current chunk is full (len == capacity), put it aside in `full` and start a chunk of twice its capacity; push the value (never beyond capacity, so nothing moves) and return a reference to it, made from a raw pointer
+        // BEGIN SOLUTION: afterwards value is the last value of the current chunk, which never grew past its capacity (a full chunk was put aside in full for one twice as large), and the reference returned covers that value alone
         let mut chunks = self.chunks.borrow_mut();
         if chunks.current.len() == chunks.current.capacity() {
             let capacity = chunks.current.capacity().saturating_mul(2);

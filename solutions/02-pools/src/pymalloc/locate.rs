@@ -108,6 +108,15 @@ impl PyMalloc {
         })
     }
 
+    /// The first byte of the arena of arena object `index`, if it has one (to compare or to
+    /// pass to [`address_in_range`](PyMalloc::address_in_range), not to read).
+    pub fn arena_address(&self, index: usize) -> Option<*const u8> {
+        if index >= self.arenas.len() {
+            return None;
+        }
+        self.arenas[index].address.map(|a| a.as_ptr().cast_const())
+    }
+
     /// What the header of pool `pool` of arena object `arena` says, if that pool has been
     /// carved.
     pub fn pool_info(&self, arena: usize, pool: usize) -> Option<PoolInfo> {
@@ -181,6 +190,65 @@ impl PyMalloc {
             next = unsafe { header_ref(p) }.nextpool;
         }
         pools
+    }
+
+    /// The pools of `usedpools[class]` read backwards, from the last to the first through the
+    /// `prevpool` links: the same pools as [`usedpools`](PyMalloc::usedpools) in reverse order
+    /// when the list is well linked.
+    pub fn usedpools_from_last(&self, class: usize) -> Vec<PoolInfo> {
+        let limit = self.arenas.len() * MAX_POOLS_IN_ARENA;
+        let mut last = None;
+        let mut next = self.usedpools[class];
+        let mut steps = 0;
+        while let Some(p) = next {
+            steps += 1;
+            assert!(
+                steps <= limit,
+                "usedpools[{class}] has more pools than the arenas: it loops"
+            );
+            last = Some(p);
+            // SAFETY: `p` is in usedpools, so it is a carved pool of a mapped arena.
+            next = unsafe { header_ref(p) }.nextpool;
+        }
+        let mut pools = Vec::new();
+        let mut prev = last;
+        while let Some(p) = prev {
+            assert!(
+                pools.len() < limit,
+                "usedpools[{class}] read backwards through prevpool loops"
+            );
+            let (arena, pool) = self.pool_location(p);
+            pools.push(self.describe(arena, pool, p));
+            // SAFETY: `p` is linked from usedpools, so it is a carved pool of a mapped arena.
+            prev = unsafe { header_ref(p) }.prevpool;
+        }
+        pools
+    }
+
+    /// The free list of pool `pool` of arena object `arena`, head first, as block numbers in
+    /// the pool; empty if the pool has not been carved.
+    pub fn free_list(&self, arena: usize, pool: usize) -> Vec<usize> {
+        let Some(info) = self.pool_info(arena, pool) else {
+            return Vec::new();
+        };
+        let Some(class) = info.size_class else {
+            return Vec::new();
+        };
+        let base = self.arenas[arena]
+            .address
+            .expect("a carved pool's arena is mapped");
+        let p = pool_at(base, pool);
+        let mut blocks = Vec::new();
+        // SAFETY: the pool is carved (pool_info checked), so its header was written by us.
+        let mut next = unsafe { header_ref(p) }.freeblock;
+        // `pool_info` walked this list already and found it short and inside the pool.
+        while let Some(block) = next {
+            blocks.push((block.addr().get() - p.addr().get() - POOL_OVERHEAD) / block_size(class));
+            // SAFETY: `block` is on the pool's free list and inside the pool, so its first bytes
+            // are a link we wrote.
+            next = unsafe { next_free(block) };
+        }
+        blocks
     }
 
     /// The arenas of `usable_arenas`, first to last: the most used first, where the next pool is

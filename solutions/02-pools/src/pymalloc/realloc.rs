@@ -24,11 +24,13 @@ use super::{
 impl PyMalloc {
     // ANCHOR: sig_realloc
     /// Resizes the pymalloc block `p` to hold `nbytes` bytes (CPython's `pymalloc_realloc`).
-    /// Returns `p` itself when `nbytes` fits in its block and more than three quarters of the
-    /// block would be used (`4 * nbytes > 3 * block size`). Otherwise it allocates a new block
-    /// with [`malloc`](PyMalloc::malloc) (from pymalloc or, past 512 bytes or for 0, from the
-    /// system), copies `min(block size, nbytes)` bytes, frees `p` and returns the new block.
-    /// Returns `None`, leaving `p` as it was, if the new block cannot be allocated.
+    ///
+    /// The block stays where it is, and `p` is returned, when `nbytes` fits in its block and
+    /// more than three quarters of the block would be used (`4 * nbytes > 3 * block size`).
+    /// Otherwise it moves: the result is a block from [`malloc`](PyMalloc::malloc) (pymalloc's,
+    /// or the system allocator's past 512 bytes and for 0) holding the first
+    /// `min(block size, nbytes)` bytes of `p`, and `p` has been freed. `None`, with `p` left as
+    /// it was, if the new block cannot be allocated.
     ///
     /// # Safety
     /// `p` lies in one of this allocator's arenas, was handed out by pymalloc and has not been
@@ -39,7 +41,7 @@ impl PyMalloc {
         nbytes: usize,
     ) -> Option<NonNull<u8>> {
         // ANCHOR_END: sig_realloc
-        // BEGIN SOLUTION: read the block size from p's pool; keep p if nbytes fits and 4 * nbytes > 3 * size; otherwise malloc, copy min(size, nbytes) bytes, free p
+        // BEGIN SOLUTION: p itself when nbytes fits its block and more than three quarters of the block would be used; otherwise a block from malloc holding p's first min(block size, nbytes) bytes, with p freed; None leaves p as it was
         // SAFETY: `p` is a pymalloc block in use, so its pool is carved off a mapped arena.
         let mut size = block_size(unsafe { header(pool_of(p)) }.szidx as usize);
         if nbytes <= size {

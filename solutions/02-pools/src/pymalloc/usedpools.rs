@@ -35,11 +35,18 @@ use super::pool::PoolP;
 use super::pool::header;
 
 impl PyMalloc {
+    // ANCHOR: sig_insert_to_usedpool
     /// Links `pool` at the front of `usedpools[size]` (CPython's `insert_to_usedpool`, and the
-    /// "frontlink" in `allocate_from_new_pool`): it becomes the first pool of its class, so the
-    /// next allocation of that class takes a block from it. `pool` must not be in any list.
+    /// "frontlink" in `allocate_from_new_pool`), so that the next allocation of that class takes
+    /// a block from it.
+    ///
+    /// Before: `pool` is in no list (its own links mean nothing). After: it is the first pool of
+    /// `usedpools[size]`, followed by the pools that were there, in the same order, and the list
+    /// is well linked both ways: each pool's `nextpool` is the pool after it, each pool's
+    /// `prevpool` the pool before it (`None` for the first).
     pub(crate) fn insert_to_usedpool(&mut self, pool: PoolP, size: usize) {
-        // BEGIN SOLUTION: make pool the head of usedpools[size]: its nextpool is the old head, its prevpool None, the old head's prevpool is pool
+        // ANCHOR_END: sig_insert_to_usedpool
+        // BEGIN SOLUTION: afterwards pool is the first of usedpools[size], followed by the pools that were there, with nextpool and prevpool right in both directions
         let next = self.usedpools[size];
         // SAFETY: `pool` is a carved pool of a mapped arena, not in any list, so no other
         // reference to its header is live.
@@ -55,11 +62,16 @@ impl PyMalloc {
         // END SOLUTION
     }
 
-    /// Unlinks `pool` from `usedpools[szidx]`, wherever it is in the list: its neighbours are
-    /// linked to each other, or the list head moves on if `pool` was first. `pool`'s own links
-    /// are left as they are (they mean nothing until the pool is linked somewhere again).
+    // ANCHOR: sig_unlink_from_usedpools
+    /// Takes `pool` out of `usedpools[szidx]`, wherever it is in the list (CPython writes this
+    /// inline where a pool becomes full or empty).
+    ///
+    /// Before: `pool` is in `usedpools[szidx]`, which is well linked. After: it is not, the other
+    /// pools are in the same order, and the list is still well linked both ways. `pool`'s own
+    /// links are left as they are (they mean nothing until it is linked somewhere again).
     pub(crate) fn unlink_from_usedpools(&mut self, pool: PoolP) {
-        // BEGIN SOLUTION: link pool's prevpool and nextpool to each other; if prevpool is None, usedpools[szidx] becomes nextpool
+        // ANCHOR_END: sig_unlink_from_usedpools
+        // BEGIN SOLUTION: afterwards pool is out of usedpools[szidx], the other pools keep their order, and the list is well linked both ways (the head moves on when pool was first)
         // SAFETY: `pool` is in usedpools, so it is a carved pool of a mapped arena; the
         // reference is not used once its neighbours' headers are touched.
         let pool_header = unsafe { header(pool) };

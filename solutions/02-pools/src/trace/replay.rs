@@ -15,7 +15,10 @@ use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use super::{Op, Report, Trace};
-use crate::allocator::{Allocator, BLOCK_ALIGN};
+use crate::allocator::Allocator;
+// What the tasks of this file need (unused until they are written).
+#[allow(unused_imports)]
+use crate::allocator::BLOCK_ALIGN;
 
 /// Why a checked replay stopped: the step (counted from 0) and its operation, or `op: None` when
 /// the check after the last step failed, and what was wrong.
@@ -105,17 +108,15 @@ fn pattern_byte(seed: u64, offset: usize) -> u8 {
 
 /// Fills `bytes` with the pattern `seed`: byte `i` is [`pattern_byte`]`(seed, i)`.
 fn fill(bytes: &mut [u8], seed: u64) {
-    // BEGIN SOLUTION: pattern fill: set byte `i` of `bytes` to `pattern_byte(seed, i)`
     for (offset, byte) in bytes.iter_mut().enumerate() {
         *byte = pattern_byte(seed, offset);
     }
-    // END SOLUTION
 }
 
 /// Checks that `bytes` still hold the pattern `seed`; on the first byte that does not, says
 /// which byte of block `id` it is, what it holds and what it should hold.
 fn verify(bytes: &[u8], seed: u64, id: usize) -> Result<(), String> {
-    // BEGIN SOLUTION: pattern verify: find the first byte `i` that is not `pattern_byte(seed, i)` and say which byte of which block it is, its value and the expected one
+    // BEGIN SOLUTION: Ok when every byte i of bytes is pattern_byte(seed, i); otherwise an Err naming the first byte that is not: which byte of block id, its value and the value expected
     match (0..bytes.len()).find(|&i| bytes[i] != pattern_byte(seed, i)) {
         None => Ok(()),
         Some(i) => Err(format!(
@@ -133,7 +134,7 @@ fn verify(bytes: &[u8], seed: u64, id: usize) -> Result<(), String> {
 /// Checks that `block`, just returned for `id`, overlaps no live block in `live` (keyed by start
 /// address), then records it there.
 fn place(live: &mut BTreeMap<usize, Occupied>, id: usize, block: &Block) -> Result<(), String> {
-    // BEGIN SOLUTION: the overlap check: find the live range starting last at or before `block.start()` and the first one starting after it; if either overlaps `block.start()..block.end()`, say which block it belongs to; otherwise insert the block
+    // BEGIN SOLUTION: an Err naming the live block that block shares an address with, if any (its range is block.start()..block.end()); otherwise Ok, with block recorded in live under its start
     // Live ranges never overlap each other, so only two can overlap the new one: the last that
     // starts at or before it, and the first that starts after it.
     let before = live.range(..=block.start()).next_back();
@@ -160,8 +161,10 @@ fn place(live: &mut BTreeMap<usize, Occupied>, id: usize, block: &Block) -> Resu
     // END SOLUTION
 }
 
-/// Checks that `block`, just returned for `id`, is aligned to [`BLOCK_ALIGN`] bytes.
+/// Checks that `block`, just returned for `id`, starts at a multiple of [`BLOCK_ALIGN`] bytes,
+/// as the [`Allocator`] contract promises; the error says by how many bytes it is off.
 fn check_alignment(id: usize, block: &Block) -> Result<(), String> {
+    // BEGIN SOLUTION: Ok when block starts at a multiple of BLOCK_ALIGN; otherwise an Err naming the block, its address and how far it is past the multiple below
     let misalignment = block.start() % BLOCK_ALIGN;
     if misalignment == 0 {
         Ok(())
@@ -172,6 +175,47 @@ fn check_alignment(id: usize, block: &Block) -> Result<(), String> {
             block.start()
         ))
     }
+    // END SOLUTION
+}
+
+/// Checks, after `realloc` resized block `id` from `old` (as it was before) to `resized` (the
+/// block it returned, with the new size, not yet filled), that the bytes the two sizes share,
+/// the first `min(old size, new size)`, still hold the old pattern: what C's `realloc` promises,
+/// whether the block moved or not.
+///
+/// # Safety
+/// `resized.ptr` was just returned by the allocator's `realloc`, with at least `resized.size`
+/// bytes, and nothing else uses them.
+unsafe fn check_kept(id: usize, old: &Block, resized: &Block) -> Result<(), String> {
+    // BEGIN SOLUTION: Ok when the first min(old size, new size) bytes of the resized block hold old's pattern; otherwise an Err saying the resize lost bytes, naming the first one
+    let kept = Block {
+        ptr: resized.ptr,
+        size: old.size.min(resized.size),
+        seed: old.seed,
+    };
+    // SAFETY: `kept` is no longer than the resized block, which the caller promises is live and
+    // ours alone.
+    verify(unsafe { kept.bytes() }, kept.seed, id)
+        .map_err(|why| format!("the resize did not keep the bytes: {why}"))
+    // END SOLUTION
+}
+
+/// The final check of a replay: every block still live after the last step must still hold its
+/// pattern. Reports the first block that does not, in id order, so that the error is the same on
+/// every run.
+///
+/// Every block in `blocks` is live, with `size` bytes that nothing else uses.
+fn check_live(blocks: &HashMap<usize, Block>) -> Result<(), String> {
+    // BEGIN SOLUTION: Ok when every block of blocks still holds its pattern; otherwise the Err of verify for the one with the smallest id among those that do not
+    let mut ids: Vec<usize> = blocks.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let block = &blocks[&id];
+        // SAFETY: every block in `blocks` is live, and nothing else uses its bytes.
+        verify(unsafe { block.bytes() }, block.seed, id)?;
+    }
+    Ok(())
+    // END SOLUTION
 }
 
 // ANCHOR: sig_replay_checked
@@ -244,20 +288,14 @@ pub fn replay_checked<A: Allocator>(
                 // SAFETY: the allocator returned `old.ptr` and it has not been freed since.
                 let ptr = unsafe { allocator.realloc(old.ptr, size) }
                     .ok_or_else(|| fail(format!("realloc to {size} bytes returned no block")))?;
-                let kept = Block {
-                    ptr,
-                    size: old.size.min(size),
-                    seed: old.seed,
-                };
-                // SAFETY: the allocator just returned the resized block, with `size` bytes, so
-                // its first `min(old.size, size)` bytes are readable.
-                verify(unsafe { kept.bytes() }, kept.seed, id)
-                    .map_err(|why| fail(format!("the resize did not keep the bytes: {why}")))?;
                 let block = Block {
                     ptr,
                     size,
                     seed: pattern_seed(id, step),
                 };
+                // SAFETY: the allocator just returned the resized block, with `size` bytes,
+                // which only the driver uses.
+                unsafe { check_kept(id, &old, &block) }.map_err(fail)?;
                 place(&mut ranges, id, &block).map_err(fail)?;
                 check_alignment(id, &block).map_err(fail)?;
                 // SAFETY: as for a new block: just returned, `size` bytes, overlapping no other.
@@ -273,17 +311,15 @@ pub fn replay_checked<A: Allocator>(
         after_step(step, op, allocator).map_err(fail)?;
     }
 
-    // The final check, in id order so that the first error is the same on every run.
+    // The final check.
+    check_live(&blocks).map_err(|message| ReplayError {
+        step: trace.ops.len(),
+        op: None,
+        message,
+    })?;
+    // Then every block left is freed, in id order, so that every run frees alike.
     let mut left: Vec<(usize, Block)> = blocks.into_iter().collect();
     left.sort_unstable_by_key(|&(id, _)| id);
-    for (id, block) in &left {
-        // SAFETY: every block in `blocks` is live.
-        verify(unsafe { block.bytes() }, block.seed, *id).map_err(|message| ReplayError {
-            step: trace.ops.len(),
-            op: None,
-            message,
-        })?;
-    }
     for (_, block) in left {
         // SAFETY: every block in `blocks` is live and is freed once here.
         unsafe { allocator.free(block.ptr) };

@@ -40,7 +40,7 @@ impl Report {
 /// The peak live payload over the peak footprint, or `None` if the allocator does not tell its
 /// footprint or it was 0 (a trace that allocated nothing).
 pub fn utilisation(peak_live_bytes: usize, peak_footprint: Option<usize>) -> Option<f64> {
-    // BEGIN SOLUTION: the utilisation: `peak_live_bytes / peak_footprint` as an `f64`, or `None` when there is no footprint or it is 0
+    // BEGIN SOLUTION: peak_live_bytes over peak_footprint as an f64; None when there is no footprint, or it is 0
     match peak_footprint {
         Some(footprint) if footprint > 0 => Some(peak_live_bytes as f64 / footprint as f64),
         _ => None,
