@@ -132,7 +132,7 @@ pub fn tests_named(root: &Path, lab: &crate::course::labs::Lab) -> Vec<String> {
             ));
             continue;
         };
-        match text.find(test.name.as_str()) {
+        match find_word(&text, &test.name) {
             Some(at) => places.push((
                 test.section.split('#').next().unwrap_or(""),
                 start + at,
@@ -157,6 +157,16 @@ pub fn tests_named(root: &Path, lab: &crate::course::labs::Lab) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Where `word` first stands in `text` as a whole identifier (not inside a longer name).
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).map(|(at, _)| at).find(|&at| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }
 
 /// Listings show the learner's crate, never the solutions: an include of `solutions/` would send a
@@ -216,6 +226,13 @@ fn collect_md(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::{headings, slug};
+
+    #[test]
+    fn a_test_name_is_found_as_a_whole_word_only() {
+        let text = "`frees_everything_twice` comes first, then `frees_everything`.";
+        assert_eq!(super::find_word(text, "frees_everything"), Some(44));
+        assert_eq!(super::find_word(text, "everything"), None);
+    }
 
     #[test]
     fn headings_in_code_blocks_are_not_headings() {
