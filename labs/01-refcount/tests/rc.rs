@@ -1003,7 +1003,7 @@ fn matches_std(program: &[Op]) -> Result<(), String> {
         if ours != model {
             return Err(format!(
                 "after step {step} ({op:?}) yours differs from std::rc::Rc \
-                 (< std::rc::Rc, > yours):\n{}",
+                 (< expected (std::rc::Rc), > yours):\n{}",
                 pretty_assertions::Comparison::new(&model, &ours)
             ));
         }

@@ -34,14 +34,10 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// With `IndexError` if `index` is out of range; if `list` is not a list.
     pub fn list_set(&mut self, list: ObjId, index: usize, item: ObjId) {
-        let len = self.list_items_mut(list, "__setitem__").len();
-        assert!(
-            index < len,
-            "IndexError: list assignment index out of range"
-        );
         // TODO: afterwards `list[index]` is `item`, which holds one more reference for it, and the
         //       old item one fewer (destroyed if that was its last); `l[0] = l[0]` works as in
-        //       Python. The bounds were checked above
+        //       Python. An index past the end is Python's error, raised before anything changes: a
+        //       panic with "IndexError: list assignment index out of range"
         todo!()
     }
 
