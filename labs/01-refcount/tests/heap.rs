@@ -227,6 +227,27 @@ fn store(
     new
 }
 
+/// What CPython 3.11 printed for the parity scripts in `labs/01-refcount/parity/` (recorded by
+/// `cargo xtask parity`), which some tests replay on your heap.
+const CPYTHON_WATCH_COUNTS: &str = include_str!("../parity/watch_counts.out");
+const CPYTHON_DESTRUCTION_ORDER: &str = include_str!("../parity/destruction_order.out");
+
+/// The numbers `sys.getrefcount` printed in `watch_counts.py`, one per line, with each line's
+/// statement: `("y = x", 3)`.
+fn cpython_counts() -> Vec<(String, usize)> {
+    CPYTHON_WATCH_COUNTS
+        .lines()
+        .map(|line| {
+            let (what, count) = line
+                .rsplit_once('=')
+                .expect("`statement  getrefcount(x) = n`");
+            let statement = what.split("getrefcount").next().unwrap_or(what).trim();
+            let count = count.split_whitespace().next().expect("a number after `=`");
+            (statement.to_string(), count.parse().expect("a count"))
+        })
+        .collect()
+}
+
 /// Fails the test with the broken invariant, in words.
 #[track_caller]
 fn assert_invariants<H: HeapHooks>(heap: &Heap<H>) {
@@ -615,31 +636,30 @@ fn argument_outlives_del_inside_the_call() {
 #[test]
 fn getrefcount_counts_its_own_argument() {
     let (mut heap, witness) = witnessed_heap();
-    // The opening session of the chapter, on a str.
+    // The first rows of the chapter's opening (parity/watch_counts.py), with a fresh str for
+    // CPython's `object()`: no one else holds either.
+    let cpython = cpython_counts();
     let x = store(&mut heap, &witness, "x", |h| h.new_str("spam"));
-    assert_expected(
-        "`sys.getrefcount(x)` after `x = 'spam'` (one more than the count: the call holds its \
-         argument)",
-        &2,
-        &heap.getrefcount(x),
+    let mut yours = vec![heap.getrefcount(x)];
+    assert_count(
+        &heap,
+        x,
+        "'spam'",
+        1,
+        "after `sys.getrefcount(x)` returned (the call gave its reference back)",
     );
-    assert_count(&heap, x, "'spam'", 1, "after `sys.getrefcount(x)` returned");
     heap.bind("y", x);
+    yours.push(heap.getrefcount(x));
+    yours.push(heap.call(&[x], |heap, args| heap.getrefcount(args[0])));
+    yours.push(heap.getrefcount(x));
+    let rows: Vec<String> = cpython[..4].iter().map(|(what, _)| what.clone()).collect();
     assert_expected(
-        "`sys.getrefcount(x)` after `y = x`",
-        &3,
-        &heap.getrefcount(x),
-    );
-    let inside = heap.call(&[x], |heap, args| heap.getrefcount(args[0]));
-    assert_expected(
-        "`show(x)`, which returns `sys.getrefcount(arg)` (show's frame holds one more)",
-        &4,
-        &inside,
-    );
-    assert_expected(
-        "`sys.getrefcount(x)` after `show(x)`",
-        &3,
-        &heap.getrefcount(x),
+        &format!(
+            "`sys.getrefcount` after each of {rows:?} (`show` returns `sys.getrefcount(arg)`), \
+             as CPython 3.11 printed them: one more than the count, for the call's own reference"
+        ),
+        &cpython[..4].iter().map(|&(_, n)| n).collect::<Vec<_>>(),
+        &yours,
     );
     heap.unbind("y");
     assert_expected(
@@ -700,12 +720,14 @@ fn nested_objects_are_destroyed_in_cpython_order() {
     assert_destroyed(&witness, &[], "while `top` holds everything");
     heap.unbind("top");
     // What recursive deallocators do: destroy top, then release its items last first; b
-    // reaches 0 and is destroyed, releasing 'z' then 'y', before top goes on to release a.
+    // reaches 0 and is destroyed, releasing 'z' then 'y', before top goes on to release a. This
+    // is the order CPython 3.11 printed for the same tuples (parity/destruction_order.py).
+    let cpython: Vec<&str> = CPYTHON_DESTRUCTION_ORDER.lines().collect();
     assert_destroyed(
         &witness,
-        &["top", "b", "'z'", "'y'", "a", "'x'"],
-        "after `del top`, where top = (a, b), a = ('x',), b = ('y', 'z') (CPython's order: each \
-         item's own contents die before the next item is released)",
+        &cpython,
+        "after `del top`, where top = (a, b), a = ('x',), b = ('y', 'z'), in the order CPython \
+         3.11 destroyed them (each item's own contents die before the next item is released)",
     );
     assert_invariants(&heap);
 }
@@ -813,6 +835,39 @@ fn inserting_into_a_list_adds_a_reference() {
         &witness,
         &["l", "7"],
         "after the heap was dropped (l dies and releases both its references to 7)",
+    );
+
+    // The chapter's whole opening session (parity/watch_counts.py), with a fresh str for
+    // CPython's `object()`.
+    let (mut heap, witness) = witnessed_heap();
+    let x = store(&mut heap, &witness, "x", |h| h.new_str("spam"));
+    let mut yours = vec![heap.getrefcount(x)];
+    heap.bind("y", x);
+    yours.push(heap.getrefcount(x));
+    yours.push(heap.call(&[x], |heap, args| heap.getrefcount(args[0])));
+    yours.push(heap.getrefcount(x));
+    let items = store(&mut heap, &witness, "items", |h| h.new_list());
+    for _ in 0..3 {
+        heap.list_append(items, x);
+    }
+    yours.push(heap.getrefcount(x));
+    heap.list_append(items, x);
+    yours.push(heap.getrefcount(x));
+    heap.unbind("items");
+    yours.push(heap.getrefcount(x));
+    heap.unbind("y");
+    yours.push(heap.getrefcount(x));
+    let cpython = cpython_counts();
+    let rows: Vec<String> = cpython.iter().map(|(what, _)| what.clone()).collect();
+    assert_expected(
+        &format!("`sys.getrefcount(x)` after each of {rows:?}, as CPython 3.11 printed them"),
+        &cpython.iter().map(|&(_, n)| n).collect::<Vec<_>>(),
+        &yours,
+    );
+    assert_destroyed(
+        &witness,
+        &["items"],
+        "after the session (`del items` destroyed the list)",
     );
 }
 
@@ -1435,8 +1490,12 @@ enum Op {
     SetAttr(&'static str, &'static str, &'static str),
     Clear(&'static str),
     GetRefcount(&'static str),
-    /// Calls a function with these arguments, whose body runs these statements.
-    Call(Vec<&'static str>, Vec<Op>),
+    /// Calls a function with these arguments. The statements that follow are its body, up to
+    /// the matching `Return` (or the end of the program).
+    Call(Vec<&'static str>),
+    /// The innermost call returns (a statement of its own, so that the shrinker can cut a
+    /// call's body statement by statement; outside a call it does nothing).
+    Return,
 }
 
 /// One item of a list display.
@@ -1510,19 +1569,8 @@ impl fmt::Debug for Op {
             Op::SetAttr(o, attr, v) => write!(f, "{o}.{attr} = {v}"),
             Op::Clear(n) => write!(f, "clear({n})  # tp_clear"),
             Op::GetRefcount(n) => write!(f, "sys.getrefcount({n})"),
-            Op::Call(args, body) => {
-                write!(f, "f({}) running: ", args.join(", "))?;
-                let body: Vec<String> = body.iter().map(|op| format!("{op:?}")).collect();
-                write!(
-                    f,
-                    "{}",
-                    if body.is_empty() {
-                        "pass".to_string()
-                    } else {
-                        body.join("; ")
-                    }
-                )
-            }
+            Op::Call(args) => write!(f, "call f({}), whose body follows", args.join(", ")),
+            Op::Return => write!(f, "return (from the innermost f)"),
         }
     }
 }
@@ -1545,10 +1593,26 @@ fn random_items(rng: &mut XorShift64, depth: usize) -> Vec<Item> {
         .collect()
 }
 
-/// A random statement; calls nest at most two deep.
-fn random_op(rng: &mut XorShift64, depth: usize) -> Op {
+/// Adds a random statement to `program`: a call adds its body and its return too. Calls nest at
+/// most two deep.
+fn random_op(rng: &mut XorShift64, depth: usize, program: &mut Vec<Op>) {
+    let op = simple_op(rng, depth);
+    let Some(op) = op else {
+        let args = (0..rng.below(3)).map(|_| pick(rng, &ALL)).collect();
+        program.push(Op::Call(args));
+        for _ in 0..1 + rng.below(4) {
+            random_op(rng, depth + 1, program);
+        }
+        program.push(Op::Return);
+        return;
+    };
+    program.push(op);
+}
+
+/// A random statement other than a call (`None` asks for a call instead).
+fn simple_op(rng: &mut XorShift64, depth: usize) -> Option<Op> {
     let any = |rng: &mut XorShift64| pick(rng, &ALL);
-    match rng.below(100) {
+    Some(match rng.below(100) {
         0..7 => Op::Int(pick(rng, &ATOMS), rng.below(2) as i64),
         7..10 => Op::Str(pick(rng, &ATOMS), ["x", "y"][rng.below(2)]),
         10..13 => Op::List(pick(rng, &LISTS)),
@@ -1573,15 +1637,9 @@ fn random_op(rng: &mut XorShift64, depth: usize) -> Op {
         76..81 => Op::SetAttr(pick(rng, &OBJECTS), ["x", "y"][rng.below(2)], any(rng)),
         81..84 => Op::Clear(pick(rng, &CONTAINERS)),
         84..88 => Op::GetRefcount(any(rng)),
-        _ if depth < 2 => {
-            let args = (0..rng.below(3)).map(|_| any(rng)).collect();
-            let body = (0..1 + rng.below(4))
-                .map(|_| random_op(rng, depth + 1))
-                .collect();
-            Op::Call(args, body)
-        }
+        _ if depth < 2 => return None,
         _ => Op::GetRefcount(any(rng)),
-    }
+    })
 }
 
 /// What one heap looked like after one statement.
@@ -1607,14 +1665,14 @@ macro_rules! interpreter {
             use super::{Item, Names, Op, Step, Witness};
             use $krate::{Heap, Kind, ObjId};
 
-            /// Runs `program` on a new heap, then drops the heap, logging a step after each
-            /// statement (and after each call's entry), and a last one for the drop.
+            /// Runs `program` on a new heap, then drops the heap, logging one step per statement
+            /// (so step n is statement n), then one for the calls still running when the program
+            /// ends, and a last one for the drop.
             pub fn run(program: &[Op], log: &mut Vec<Step>) {
                 let witness = Witness::qualified();
                 let mut heap = Heap::with_hooks(witness.clone());
-                for op in program {
-                    exec(&mut heap, op, &witness, log, "");
-                }
+                let mut next = 0;
+                block(&mut heap, program, &mut next, &witness, log, 0);
                 drop(heap);
                 log.push(Step {
                     what: "(the heap is dropped)".to_string(),
@@ -1685,13 +1743,84 @@ macro_rules! interpreter {
                 }
             }
 
-            fn exec(
+            /// Runs the statements from `program[*next]` on, until the `Return` that ends the
+            /// current call (at `depth` > 0) or the end of the program.
+            fn block(
                 heap: &mut Heap<Witness>,
-                op: &Op,
+                program: &[Op],
+                next: &mut usize,
                 witness: &Witness,
                 log: &mut Vec<Step>,
-                indent: &str,
+                depth: usize,
             ) {
+                while let Some(op) = program.get(*next) {
+                    *next += 1;
+                    match op {
+                        Op::Return if depth > 0 => return,
+                        Op::Return => {
+                            let what = format!("{op:?}");
+                            record(heap, what, "skipped".to_string(), witness, log);
+                        }
+                        Op::Call(args) => {
+                            let what = format!("{op:?}");
+                            let ids = args
+                                .iter()
+                                .map(|a| heap.lookup(a))
+                                .collect::<Option<Vec<_>>>();
+                            let Some(ids) = ids else {
+                                // A NameError: the call and its body do not run.
+                                record(heap, what, "skipped".to_string(), witness, log);
+                                skip_body(heap, program, next, witness, log);
+                                continue;
+                            };
+                            heap.call(&ids, |heap, _| {
+                                record(heap, what, "entered".to_string(), witness, log);
+                                block(heap, program, next, witness, log, depth + 1);
+                            });
+                            // Recorded once the call has given its references back.
+                            let what = match program.get(*next - 1) {
+                                Some(Op::Return) => format!("{:?}", Op::Return),
+                                _ => {
+                                    "(the program ends: the call still running returns)".to_string()
+                                }
+                            };
+                            record(heap, what, "returned".to_string(), witness, log);
+                        }
+                        op => exec(heap, op, witness, log),
+                    }
+                }
+            }
+
+            /// Logs the statements of a call that did not run, up to its `Return`, as skipped.
+            fn skip_body(
+                heap: &Heap<Witness>,
+                program: &[Op],
+                next: &mut usize,
+                witness: &Witness,
+                log: &mut Vec<Step>,
+            ) {
+                let mut depth = 1;
+                while let Some(op) = program.get(*next) {
+                    *next += 1;
+                    let what = format!("{op:?}");
+                    record(
+                        heap,
+                        what,
+                        "skipped (its call did not run)".to_string(),
+                        witness,
+                        log,
+                    );
+                    match op {
+                        Op::Call(_) => depth += 1,
+                        Op::Return if depth == 1 => return,
+                        Op::Return => depth -= 1,
+                        _ => {}
+                    }
+                }
+            }
+
+            /// Runs one statement other than a call or a return, and logs it.
+            fn exec(heap: &mut Heap<Witness>, op: &Op, witness: &Witness, log: &mut Vec<Step>) {
                 let skipped = || "skipped".to_string();
                 let result = match op {
                     Op::Int(n, v) => {
@@ -1817,28 +1946,9 @@ macro_rules! interpreter {
                         Some(id) => format!("-> {}", heap.getrefcount(id)),
                         None => skipped(),
                     },
-                    Op::Call(args, body) => {
-                        match args
-                            .iter()
-                            .map(|a| heap.lookup(a))
-                            .collect::<Option<Vec<_>>>()
-                        {
-                            Some(args) => {
-                                let inner = format!("{indent}    ");
-                                heap.call(&args, |heap, _| {
-                                    let what = format!("{indent}(entering) {op:?}");
-                                    record(heap, what, String::new(), witness, log);
-                                    for op in body {
-                                        exec(heap, op, witness, log, &inner);
-                                    }
-                                });
-                                "returned".to_string()
-                            }
-                            None => skipped(),
-                        }
-                    }
+                    Op::Call(_) | Op::Return => unreachable!("handled by `block`"),
                 };
-                record(heap, format!("{indent}{op:?}"), result, witness, log);
+                record(heap, format!("{op:?}"), result, witness, log);
             }
         }
     };
@@ -1890,7 +2000,7 @@ fn compare_with_reference(program: &[Op]) -> Result<(), String> {
         if got.state != want.state {
             differences.push(format!(
                 "the heaps differ (< expected (reference), > yours):\n{}",
-                pretty_assertions::StrComparison::new(&want.state, &got.state)
+                testkit::text_diff(&want.state, &got.state)
             ));
         }
         if !differences.is_empty() {
@@ -1919,7 +2029,13 @@ fn random_programs_match_the_reference() {
     check_programs(
         "random heap programs",
         0..seeds,
-        |rng| (0..length).map(|_| random_op(rng, 0)).collect(),
+        |rng| {
+            let mut program = Vec::new();
+            while program.len() < length {
+                random_op(rng, 0, &mut program);
+            }
+            program
+        },
         compare_with_reference,
     );
 }

@@ -1004,7 +1004,7 @@ fn matches_std(program: &[Op]) -> Result<(), String> {
             return Err(format!(
                 "after step {step} ({op:?}) yours differs from std::rc::Rc \
                  (< expected (std::rc::Rc), > yours):\n{}",
-                pretty_assertions::Comparison::new(&model, &ours)
+                testkit::debug_diff(&model, &ours)
             ));
         }
     }
