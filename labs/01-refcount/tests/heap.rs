@@ -15,6 +15,7 @@
 //! The last test runs seeded random programs on your heap and on the reference solution side by
 //! side, comparing the counts, the order of destruction and the invariants after every step.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc as StdRc;
@@ -35,9 +36,8 @@ struct Witness {
 
 #[derive(Default)]
 struct Log {
-    /// What each object is called in messages, by serial: its value for an atom (`7`, `'x'`),
-    /// `list #3` for a container, until the scenario gives it a name of its own.
-    names: Vec<String>,
+    /// What each object is called in messages, by serial (see [`Label`]).
+    names: Vec<Label>,
     /// Serials of the objects destroyed, in the order they were destroyed.
     destroyed: Vec<u64>,
     /// Whether objects are named by serial and kind (`#4 int 0`, `#5 list`), as in the dump, for
@@ -45,6 +45,32 @@ struct Log {
     qualified: bool,
     /// How many objects had been allocated at the last `take_made`.
     made_mark: usize,
+}
+
+/// What an object is called in messages: the name the scenario gave it, or else its value for an
+/// atom (`7`, `'x'`) and its type and serial for a container (`list #3`). Kept as data and
+/// written out only when a message needs it, since a test may allocate a million objects.
+enum Label {
+    Named(String),
+    Int(i64),
+    Str(String),
+    Container(Cow<'static, str>),
+}
+
+impl Label {
+    /// The label as text; `qualified` adds the serial to atoms too and puts it first (`#4 int 0`,
+    /// `#5 list`), as the heap's dump does.
+    fn text(&self, serial: u64, qualified: bool) -> String {
+        match (self, qualified) {
+            (Label::Named(name), _) => name.clone(),
+            (Label::Int(value), false) => value.to_string(),
+            (Label::Int(value), true) => format!("#{serial} int {value}"),
+            (Label::Str(value), false) => format!("'{value}'"),
+            (Label::Str(value), true) => format!("#{serial} str '{value}'"),
+            (Label::Container(kind), false) => format!("{kind} #{serial}"),
+            (Label::Container(kind), true) => format!("#{serial} {kind}"),
+        }
+    }
 }
 
 /// A list of objects by name, shown as `top, b, 'z'` (or `nothing`).
@@ -82,12 +108,13 @@ impl Witness {
 
     /// Calls the object `id` of `heap` `name` in messages from now on.
     fn name<H: HeapHooks>(&self, heap: &Heap<H>, id: ObjId, name: &str) {
-        self.log.borrow_mut().names[heap.serial(id) as usize] = name.to_string();
+        self.log.borrow_mut().names[heap.serial(id) as usize] = Label::Named(name.to_string());
     }
 
     /// What the object with this serial is called.
     fn called(&self, serial: u64) -> String {
-        self.log.borrow().names[serial as usize].clone()
+        let log = self.log.borrow();
+        log.names[serial as usize].text(serial, log.qualified)
     }
 
     /// What the live object `id` is called.
@@ -97,13 +124,8 @@ impl Witness {
 
     /// The objects destroyed so far, in the order they were destroyed.
     fn destroyed(&self) -> Names {
-        let log = self.log.borrow();
-        Names(
-            log.destroyed
-                .iter()
-                .map(|&s| log.names[s as usize].clone())
-                .collect(),
-        )
+        let serials = self.log.borrow().destroyed.clone();
+        Names(serials.into_iter().map(|s| self.called(s)).collect())
     }
 
     /// The objects destroyed since the last call, in the order they were destroyed.
@@ -115,10 +137,13 @@ impl Witness {
 
     /// The objects allocated since the last call.
     fn take_made(&self) -> Names {
-        let mut log = self.log.borrow_mut();
-        let made = Names(log.names[log.made_mark..].to_vec());
-        log.made_mark = log.names.len();
-        made
+        let (from, to) = {
+            let mut log = self.log.borrow_mut();
+            let from = log.made_mark;
+            log.made_mark = log.names.len();
+            (from, log.made_mark)
+        };
+        Names((from..to).map(|s| self.called(s as u64)).collect())
     }
 
     /// Serials of the objects destroyed so far, in order.
@@ -144,7 +169,11 @@ impl Witness {
 
     /// What the live object `id` holds, written as Python with the objects it holds by name:
     /// `[7, 7]`, `('y', 'z')`, `{'x': 2}`, `Point(x=3)`; an atom is its value.
-    fn show<H: HeapHooks>(&self, heap: &Heap<H>, id: ObjId) -> String {
+    fn show<H: HeapHooks>(&self, heap: &Heap<H>, id: ObjId) -> Py {
+        Py(self.show_text(heap, id))
+    }
+
+    fn show_text<H: HeapHooks>(&self, heap: &Heap<H>, id: ObjId) -> String {
         let name = |id: ObjId| self.called_id(heap, id);
         let items = |ids: &[ObjId]| ids.iter().map(|&i| name(i)).collect::<Vec<_>>().join(", ");
         match heap.kind(id) {
@@ -171,25 +200,48 @@ impl Witness {
     }
 }
 
+/// Python text, shown as it is (without the quotes and escapes of a Rust string's `Debug`).
+#[derive(PartialEq, Eq)]
+struct Py(String);
+
+impl fmt::Debug for Py {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `Py("[7, 7]")`: what a test expects `Witness::show` to give.
+fn py(text: &str) -> Py {
+    Py(text.to_string())
+}
+
+/// Runs `f`, one step of the scenario, described by `what`. If your heap panics in it, the test
+/// fails saying which step it was, with your heap's message and where it panicked.
+#[track_caller]
+fn step<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    match catch(f) {
+        Ok(value) => value,
+        Err(why) => panic!("{what}: your heap {why}"),
+    }
+}
+
 /// Records an allocation and names the object after its kind. One implementation per crate (yours
 /// and the reference's), whose `Kind`s are different types.
 macro_rules! witness_hooks {
     ($krate:ident) => {
         impl $krate::HeapHooks for Witness {
             fn allocated(&mut self, _id: $krate::ObjId, object: &$krate::Object) {
-                let mut log = self.log.borrow_mut();
-                let serial = object.serial();
-                let name = match object.kind() {
-                    $krate::Kind::Int(value) if log.qualified => format!("#{serial} int {value}"),
-                    $krate::Kind::Str(value) if log.qualified => {
-                        format!("#{serial} str '{value}'")
+                let label = match object.kind() {
+                    $krate::Kind::Int(value) => Label::Int(*value),
+                    $krate::Kind::Str(value) => Label::Str(value.clone()),
+                    $krate::Kind::List(_) => Label::Container(Cow::Borrowed("list")),
+                    $krate::Kind::Tuple(_) => Label::Container(Cow::Borrowed("tuple")),
+                    $krate::Kind::Dict(_) => Label::Container(Cow::Borrowed("dict")),
+                    $krate::Kind::Instance { class, .. } => {
+                        Label::Container(Cow::Owned(class.clone()))
                     }
-                    $krate::Kind::Int(value) => value.to_string(),
-                    $krate::Kind::Str(value) => format!("'{value}'"),
-                    other if log.qualified => format!("#{serial} {}", other.type_name()),
-                    other => format!("{} #{serial}", other.type_name()),
                 };
-                log.names.push(name);
+                self.log.borrow_mut().names.push(label);
             }
 
             fn deallocated(&mut self, _id: $krate::ObjId, object: &$krate::Object) {
@@ -378,7 +430,7 @@ fn using_a_destroyed_object_panics() {
         Err(why) => assert!(
             why.contains("already destroyed") && why.contains("#0"),
             "a second `decref` of the destroyed 'spam' should panic with the heap's message \
-             naming it (\"object #0 (a str) was already destroyed: ...\"), but yours {why}"
+             naming it (\"object #0 (the str 'spam') was already destroyed: ...\"), but yours {why}"
         ),
     }
     assert_panics_with(
@@ -458,7 +510,7 @@ fn rebinding_a_name_releases_the_old_object() {
     let (mut heap, witness) = witnessed_heap();
     let one = store(&mut heap, &witness, "x", |h| h.new_int(1));
     let two = heap.new_int(2);
-    heap.bind("x", two);
+    step("`x = 2`, where x named 1", || heap.bind("x", two));
     assert_destroyed(
         &witness,
         &["1"],
@@ -489,7 +541,10 @@ fn rebinding_a_name_to_itself_keeps_the_object() {
         "after `x = 'spam'` (only x holds it)",
     );
     let same = heap.lookup("x").expect("x is bound");
-    heap.bind("x", same);
+    step(
+        "`x = x`, where x holds the only reference to 'spam'",
+        || heap.bind("x", same),
+    );
     assert_alive(
         &heap,
         spam,
@@ -507,11 +562,11 @@ fn del_of_last_name_destroys_the_object() {
     let spam = store(&mut heap, &witness, "x", |h| h.new_str("spam"));
     heap.bind("y", spam);
     assert_count(&heap, spam, "'spam'", 2, "after `y = x`");
-    heap.unbind("x");
+    step("`del x`, while y names the same str", || heap.unbind("x"));
     assert_expected("lookup(\"x\") after `del x`", &None, &heap.lookup("x"));
     assert_count(&heap, spam, "'spam'", 1, "after `del x` (y still holds it)");
     assert_destroyed(&witness, &[], "after `del x`");
-    heap.unbind("y");
+    step("`del y`, the last name of 'spam'", || heap.unbind("y"));
     assert_destroyed(
         &witness,
         &["'spam'"],
@@ -690,7 +745,7 @@ fn destroying_a_container_releases_its_items() {
         2,
         "after `t = ('a', 'b', 'a')` (the tuple holds it twice)",
     );
-    heap.unbind("t");
+    step("`del t`", || heap.unbind("t"));
     // t goes first, then its items from the last to the first: 'a' (still held once), 'b'
     // (destroyed), 'a' (destroyed).
     assert_destroyed(
@@ -718,7 +773,7 @@ fn nested_objects_are_destroyed_in_cpython_order() {
         heap.decref(id);
     }
     assert_destroyed(&witness, &[], "while `top` holds everything");
-    heap.unbind("top");
+    step("`del top`", || heap.unbind("top"));
     // What recursive deallocators do: destroy top, then release its items last first; b
     // reaches 0 and is destroyed, releasing 'z' then 'y', before top goes on to release a. This
     // is the order CPython 3.11 printed for the same tuples (parity/destruction_order.py).
@@ -744,10 +799,14 @@ const CHAIN: usize = if cfg!(miri) { 1_000 } else { 1_000_000 };
 fn chain_of_a_million_tuples_is_destroyed_without_overflow() {
     let (mut heap, witness) = witnessed_heap();
     // t = (); then a million times: t = (t,)
-    store(&mut heap, &witness, "t", |h| h.new_tuple(&[]));
+    let empty = heap.new_tuple(&[]);
+    heap.bind("t", empty);
+    heap.decref(empty);
     for _ in 0..CHAIN {
         let inner = heap.lookup("t").expect("t is bound");
-        store(&mut heap, &witness, "t", |h| h.new_tuple(&[inner]));
+        let outer = heap.new_tuple(&[inner]);
+        heap.bind("t", outer);
+        heap.decref(outer);
     }
     assert_expected(
         "live objects once the chain is built",
@@ -810,7 +869,7 @@ fn inserting_into_a_list_adds_a_reference() {
     );
     assert_expected(
         "`l` after the two appends",
-        &"[7, 7]".to_string(),
+        &py("[7, 7]"),
         &witness.show(&heap, list),
     );
     assert_count(
@@ -882,7 +941,9 @@ fn replacing_a_list_item_moves_the_references() {
     heap.decref(b);
 
     let c = store(&mut heap, &witness, "c", |h| h.new_str("c"));
-    heap.list_set(list, 0, c);
+    step("`l[0] = c`, where l = ['a', 'b']", || {
+        heap.list_set(list, 0, c)
+    });
     assert_count(
         &heap,
         c,
@@ -897,12 +958,15 @@ fn replacing_a_list_item_moves_the_references() {
     );
     assert_expected(
         "`l` after `l[0] = c`",
-        &"['c', 'b']".to_string(),
+        &py("['c', 'b']"),
         &witness.show(&heap, list),
     );
 
     let same = heap.list_get(list, 1);
-    heap.list_set(list, 1, same);
+    step(
+        "`l[1] = l[1]`, where l holds the only reference to 'b'",
+        || heap.list_set(list, 1, same),
+    );
     assert_alive(
         &heap,
         b,
@@ -940,7 +1004,7 @@ fn popping_from_a_list_hands_the_reference_to_the_caller() {
         "after `l.append(5)` (only the list holds it)",
     );
 
-    let popped = heap.list_pop(list);
+    let popped = step("`l.pop()`, where l = [5]", || heap.list_pop(list));
     assert_expected(
         "what `l.pop()` returned",
         &Names::of(&["5"]),
@@ -992,7 +1056,9 @@ fn dict_entries_hold_their_keys_and_values() {
     let equal_key = heap.new_str("x");
     witness.name(&heap, equal_key, "the second 'x'");
     let two = heap.new_int(2);
-    heap.dict_set(dict, equal_key, two);
+    step("`d['x'] = 2`, with a second str 'x' as the key", || {
+        heap.dict_set(dict, equal_key, two)
+    });
     assert_count(
         &heap,
         equal_key,
@@ -1021,12 +1087,12 @@ fn dict_entries_hold_their_keys_and_values() {
     );
     assert_expected(
         "`d` after `d['x'] = 2`",
-        &"{'x': 2}".to_string(),
+        &py("{'x': 2}"),
         &witness.show(&heap, dict),
     );
     assert_expected("`d.get('x')`", &Some(two), &heap.dict_get(dict, equal_key));
 
-    heap.dict_del(dict, equal_key);
+    step("`del d['x']`", || heap.dict_del(dict, equal_key));
     assert_count(
         &heap,
         key,
@@ -1047,11 +1113,11 @@ fn dict_entries_hold_their_keys_and_values() {
     for &k in &keys {
         heap.dict_set(dict, k, k);
     }
-    heap.dict_del(dict, keys[0]);
+    step("`del d[10]`", || heap.dict_del(dict, keys[0]));
     assert_expected(
         "`d` after `d[10] = 10; d[11] = 11; d[12] = 12; del d[10]` (the other entries keep their \
          order)",
-        &"{11: 11, 12: 12}".to_string(),
+        &py("{11: 11, 12: 12}"),
         &witness.show(&heap, dict),
     );
     for k in keys {
@@ -1076,7 +1142,9 @@ fn instance_attributes_hold_references() {
     );
     heap.decref(three);
     let four = store(&mut heap, &witness, "y", |h| h.new_int(4));
-    heap.set_attr(point, "x", four);
+    step("`p.x = y`, where p.x was 3", || {
+        heap.set_attr(point, "x", four)
+    });
     assert_destroyed(
         &witness,
         &["3"],
@@ -1085,10 +1153,10 @@ fn instance_attributes_hold_references() {
     assert_count(&heap, four, "4", 2, "after `p.x = y`");
     assert_expected(
         "`p` after `p.x = y`",
-        &"Point(x=4)".to_string(),
+        &py("Point(x=4)"),
         &witness.show(&heap, point),
     );
-    heap.set_attr(point, "x", four);
+    step("`p.x = p.x`", || heap.set_attr(point, "x", four));
     assert_count(
         &heap,
         four,
@@ -1101,7 +1169,7 @@ fn instance_attributes_hold_references() {
     heap.decref(five);
     assert_expected(
         "`p` after `p.z = 5` (a new attribute goes after the others)",
-        &"Point(x=4, z=5)".to_string(),
+        &py("Point(x=4, z=5)"),
         &witness.show(&heap, point),
     );
     assert_invariants(&heap);
@@ -1133,7 +1201,7 @@ fn destruction_cascades_through_nested_containers() {
     assert_destroyed(&witness, &[], "while everything is reachable from d");
     assert_invariants(&heap);
 
-    heap.unbind("d");
+    step("`del d`", || heap.unbind("d"));
     assert_expected(
         "the objects `del d` destroyed, in any order (d = {'k': [(1, 2), Point(x=[])]}: all \
          eight, each exactly once)",
@@ -1201,7 +1269,7 @@ fn every_object_destroyed_exactly_once() {
         order.swap(i, rng.below(i + 1));
     }
     for i in order {
-        heap.unbind(&format!("v{i}"));
+        step(&format!("`del v{i}`"), || heap.unbind(&format!("v{i}")));
         assert_invariants(&heap);
     }
     assert_expected(
@@ -1359,10 +1427,12 @@ fn clear_releases_what_a_container_holds() {
     let dict = store(&mut heap, &witness, "d", |h| h.new_dict());
     heap.dict_set(dict, kept, list);
 
-    heap.clear(list);
+    step("`clear(l)`, where l = ['kept', 'only']", || {
+        heap.clear(list)
+    });
     assert_expected(
         "`l` after `clear(l)` (tp_clear empties it)",
-        &"[]".to_string(),
+        &py("[]"),
         &witness.show(&heap, list),
     );
     assert_destroyed(
@@ -1377,10 +1447,10 @@ fn clear_releases_what_a_container_holds() {
         2,
         "after `clear(l)` (an item held elsewhere lives on)",
     );
-    heap.clear(dict);
+    step("`clear(d)`, where d = {'kept': l}", || heap.clear(dict));
     assert_expected(
         "`d` after `clear(d)`",
-        &"{}".to_string(),
+        &py("{}"),
         &witness.show(&heap, dict),
     );
     assert_count(
@@ -1413,7 +1483,7 @@ fn clear_breaks_a_cycle() {
     heap.unbind("a");
     heap.unbind("b");
     assert_destroyed(&witness, &[], "after `del a, b` (the cycle leaks)");
-    heap.clear(a);
+    step("`clear(a)`, where a = [b] and b = [a]", || heap.clear(a));
     assert_destroyed(
         &witness,
         &["b", "a"],
@@ -1442,7 +1512,10 @@ fn clear_can_destroy_the_object_it_clears() {
         1,
         "after `del l` (only its own item holds it)",
     );
-    heap.clear(list);
+    step(
+        "`clear(l)`, where l = [0, l] is held only by itself",
+        || heap.clear(list),
+    );
     assert_destroyed(
         &witness,
         &["l", "0"],
