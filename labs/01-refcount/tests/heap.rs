@@ -117,9 +117,14 @@ impl Witness {
         log.names[serial as usize].text(serial, log.qualified)
     }
 
-    /// What the live object `id` is called.
+    /// What the object `id` is called; a handle to a destroyed object (which a correct heap
+    /// never leaves behind) is called that, rather than making the test panic in the heap.
     fn called_id<H: HeapHooks>(&self, heap: &Heap<H>, id: ObjId) -> String {
-        self.called(heap.serial(id))
+        if heap.is_alive(id) {
+            self.called(heap.serial(id))
+        } else {
+            "<a destroyed object>".to_string()
+        }
     }
 
     /// The objects destroyed so far, in the order they were destroyed.
