@@ -19,7 +19,7 @@ impl<H: HeapHooks> Heap<H> {
         // ANCHOR_END: sig_bind
         // TODO: afterwards `self.names` maps `name` to `id`, which holds one more reference for it,
         //       and the object the name had before (if any) holds one fewer, and is destroyed if
-        //       that was its last.
+        //       that was its last
         todo!()
     }
 

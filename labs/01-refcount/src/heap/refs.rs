@@ -85,7 +85,8 @@ impl<H: HeapHooks> Heap<H> {
     ///
     /// Given: [`release_slot`](Heap::release_slot) destroys one object and returns its
     /// [`Kind`](super::Kind); `take_references()` on that `Kind` hands over the references it held,
-    /// in the order CPython's deallocators release them.
+    /// in the order CPython's deallocators release them. Both need `&mut self`, as does
+    /// `object_mut`: let the `&mut Object` of one go before you call the next.
     fn dealloc_container(&mut self, id: ObjId) {
         // ANCHOR_END: sig_dealloc_container
         // TODO: destroy `id` and release what it held; every object whose count that takes to 0 is

@@ -17,7 +17,7 @@ impl<H: HeapHooks> Heap<H> {
     /// If `id` was already destroyed.
     pub fn bind(&mut self, name: &str, id: ObjId) {
         // ANCHOR_END: sig_bind
-        // BEGIN SOLUTION: afterwards `self.names` maps `name` to `id`, which holds one more reference for it, and the object the name had before (if any) holds one fewer, and is destroyed if that was its last.
+        // BEGIN SOLUTION: afterwards `self.names` maps `name` to `id`, which holds one more reference for it, and the object the name had before (if any) holds one fewer, and is destroyed if that was its last
         self.incref(id);
         if let Some(old) = self.names.insert(name.to_string(), id) {
             self.decref(old);

@@ -92,7 +92,8 @@ impl<H: HeapHooks> Heap<H> {
     ///
     /// Given: [`release_slot`](Heap::release_slot) destroys one object and returns its
     /// [`Kind`](super::Kind); `take_references()` on that `Kind` hands over the references it held,
-    /// in the order CPython's deallocators release them.
+    /// in the order CPython's deallocators release them. Both need `&mut self`, as does
+    /// `object_mut`: let the `&mut Object` of one go before you call the next.
     fn dealloc_container(&mut self, id: ObjId) {
         // ANCHOR_END: sig_dealloc_container
         // BEGIN SOLUTION: destroy `id` and release what it held; every object whose count that takes to 0 is destroyed the same way, each exactly once, in the order recursive deallocators would give, with a call stack that does not grow with the depth (no recursion)
