@@ -269,8 +269,30 @@ fn describe_difference<T: Debug>(what: &str, label: &str, expected: &T, yours: &
     }
     format!(
         "{what}\n  (< {label}, > yours)\n{}",
-        pretty_assertions::Comparison::new(expected, yours)
+        debug_diff(expected, yours)
     )
+}
+
+/// A line diff of two values' `{:#?}`, `<` lines from `expected` and `>` lines from `yours`,
+/// without `pretty_assertions`' own legend ("< left / right >"), which would contradict the
+/// caller's names for the two sides.
+pub fn debug_diff<T: Debug>(expected: &T, yours: &T) -> String {
+    without_legend(pretty_assertions::Comparison::new(expected, yours).to_string())
+}
+
+/// A line diff of two texts, `<` lines from `expected` and `>` lines from `yours`, without
+/// `pretty_assertions`' legend (see [`debug_diff`]).
+pub fn text_diff(expected: &str, yours: &str) -> String {
+    without_legend(pretty_assertions::StrComparison::new(expected, yours).to_string())
+}
+
+/// Drops the first line of a `pretty_assertions` comparison: its "Diff < left / right > :"
+/// legend.
+fn without_legend(diff: String) -> String {
+    match diff.split_once('\n') {
+        Some((_, rest)) => rest.to_string(),
+        None => diff,
+    }
 }
 
 #[cfg(test)]
@@ -297,6 +319,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("99"), "{text}");
+        assert!(
+            !text.contains("left"),
+            "pretty_assertions' legend is left out: {text}"
+        );
     }
 
     #[test]

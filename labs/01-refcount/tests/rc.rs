@@ -10,13 +10,32 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc as StdRc, Weak as StdWeak};
 
-use pretty_assertions::assert_eq;
 use refcount::{Rc, Weak};
-use testkit::{DropProbe, Token, XorShift64, check_programs};
+use testkit::{DropProbe, Token, XorShift64, assert_expected, check_programs};
 
 /// The two counts of `rc`'s box, `(strong, weak)`: the pair most tests check.
 fn counts<T>(rc: &Rc<T>) -> (usize, usize) {
     (Rc::strong_count(rc), Rc::weak_count(rc))
+}
+
+/// Fails unless the box of `rc` (named `name` in the message) has these counts, saying when.
+#[track_caller]
+fn assert_counts<T>(name: &str, when: &str, expected: (usize, usize), rc: &Rc<T>) {
+    assert_expected(
+        &format!("the counts (strong, weak) of `{name}`'s box {when}"),
+        &expected,
+        &counts(rc),
+    );
+}
+
+/// Fails unless the probe has seen exactly `expected` drops, saying when and why.
+#[track_caller]
+fn assert_drops(probe: &DropProbe, expected: usize, when: &str) {
+    assert_expected(
+        &format!("how many values were dropped {when}"),
+        &expected,
+        &probe.drops(),
+    );
 }
 
 /// The system allocator, counting the heap blocks each thread has allocated and not yet freed,
@@ -68,14 +87,16 @@ fn live_blocks() -> isize {
 
 /// Runs `test`, then checks that every heap block it allocated has been freed: each box, once
 /// no `Rc` and no `Weak` points to it any more.
+#[track_caller]
 fn frees_every_box(test: impl FnOnce()) {
     let before = live_blocks();
     test();
     let leaked = live_blocks() - before;
-    assert_eq!(
-        leaked, 0,
-        "heap blocks allocated by this test and never freed: a box must be freed when its last \
-         Rc or Weak goes"
+    assert_expected(
+        "heap blocks this test allocated and never freed, once every Rc and Weak was dropped \
+         (a box must be freed when its last Rc or Weak goes)",
+        &0,
+        &leaked,
     );
 }
 
@@ -84,21 +105,19 @@ fn frees_every_box(test: impl FnOnce()) {
 #[test]
 fn new_counts_one_strong_and_no_weak() {
     let a = Rc::new(42u64);
-    assert_eq!(
-        counts(&a),
-        (1, 0),
-        "a new Rc is the only strong pointer, with no Weak"
-    );
+    assert_counts("a", "after `let a = Rc::new(42)`", (1, 0), &a);
     let b = Rc::new(String::from("spam"));
-    assert_eq!(
-        counts(&b),
+    assert_counts(
+        "b",
+        "after `let b = Rc::new(\"spam\")`: each Rc::new makes a box of its own",
         (1, 0),
-        "each Rc::new makes its own box with its own counts"
+        &b,
     );
-    assert_eq!(
-        counts(&a),
+    assert_counts(
+        "a",
+        "after `b` was made: a second box must not touch the first one's counts",
         (1, 0),
-        "making a second box must not touch the first one's counts"
+        &a,
     );
 }
 
@@ -106,20 +125,25 @@ fn new_counts_one_strong_and_no_weak() {
 fn new_then_deref_reads_the_value() {
     let probe = DropProbe::new();
     let token = Rc::new(probe.token(7));
-    assert_eq!(
-        token.id, 7,
-        "`token.id` goes through Deref to the Token in the box"
+    assert_expected(
+        "`token.id`, read through Deref from `Rc::new(token 7)`",
+        &7,
+        &token.id,
     );
     let number = Rc::new(42u64);
-    assert_eq!(*number, 42);
+    assert_expected("`*number` for `Rc::new(42)`", &42, &*number);
     let text = Rc::new(String::from("spam"));
-    assert_eq!(
-        text.len(),
-        4,
-        "methods of the value are reached through Deref"
+    assert_expected(
+        "`text.len()` for `Rc::new(\"spam\")` (a method of the value, reached through Deref)",
+        &4,
+        &text.len(),
     );
-    assert_eq!(text.as_str(), "spam");
-    assert_eq!(probe.drops(), 0, "reading the value must not drop it");
+    assert_expected("`text.as_str()`", &"spam", &text.as_str());
+    assert_drops(
+        &probe,
+        0,
+        "while `token` is alive (reading a value must not drop it)",
+    );
 }
 
 /// A value that needs more alignment than the counts in front of it.
@@ -130,25 +154,33 @@ struct Aligned(u8);
 #[test]
 fn values_of_any_size_are_stored_intact() {
     let unit = Rc::new(());
-    assert_eq!(*unit, (), "a zero-sized value still gets a box with counts");
-    assert_eq!(counts(&unit), (1, 0));
+    assert_expected("`*unit` for `Rc::new(())`", &(), &*unit);
+    assert_counts(
+        "unit",
+        "after `Rc::new(())` (a zero-sized value still gets a box with counts)",
+        (1, 0),
+        &unit,
+    );
     let byte = Rc::new(0xA5u8);
-    assert_eq!(*byte, 0xA5);
+    assert_expected("`*byte` for `Rc::new(0xA5u8)`", &0xA5, &*byte);
     let big = Rc::new([7u64; 512]);
-    assert!(
-        big.iter().all(|&x| x == 7),
-        "a 4 KiB array is copied into the box whole"
+    let sevens = big.iter().filter(|&&x| x == 7).count();
+    assert_expected(
+        "how many of the 512 items of `Rc::new([7u64; 512])` (4 KiB) read 7",
+        &512,
+        &sevens,
     );
     let aligned = Rc::new(Aligned(3));
-    assert_eq!(*aligned, Aligned(3));
+    assert_expected("`*aligned`", &Aligned(3), &*aligned);
     let address = &*aligned as *const Aligned as usize;
-    assert_eq!(
-        address % 64,
-        0,
-        "the value inside the box keeps its alignment (64 here)"
+    assert_expected(
+        "the address of the value in `Rc::new(Aligned(3))` modulo 64 (a `#[repr(align(64))]` \
+         value must sit at a multiple of 64 inside its box)",
+        &0,
+        &(address % 64),
     );
     let list = Rc::new(vec![1u32, 2, 3]);
-    assert_eq!(list.as_slice(), &[1, 2, 3]);
+    assert_expected("`list.as_slice()`", &&[1u32, 2, 3][..], &list.as_slice());
 }
 
 // `clone` and `Drop`: when the value dies (section `rc-clone-drop`).
@@ -157,24 +189,25 @@ fn values_of_any_size_are_stored_intact() {
 fn counts_follow_clones_and_drops() {
     let a = Rc::new(5u32);
     let b = Rc::clone(&a);
-    assert_eq!(counts(&a), (2, 0), "clone adds one to the strong count");
-    assert_eq!(
-        counts(&b),
+    assert_counts("a", "after `let b = Rc::clone(&a)`", (2, 0), &a);
+    assert_counts(
+        "b",
+        "after `let b = Rc::clone(&a)` (a clone shares the box, so it sees the same counts)",
         (2, 0),
-        "a clone shares the box, so it sees the same counts"
+        &b,
     );
     let c = b.clone();
-    assert_eq!(counts(&a), (3, 0));
+    assert_counts("a", "after `let c = b.clone()`", (3, 0), &a);
     drop(b);
-    assert_eq!(
-        counts(&a),
-        (2, 0),
-        "dropping an Rc takes one from the strong count"
-    );
-    assert_eq!(counts(&c), (2, 0));
+    assert_counts("a", "after `drop(b)`", (2, 0), &a);
+    assert_counts("c", "after `drop(b)`", (2, 0), &c);
     drop(a);
-    assert_eq!(counts(&c), (1, 0));
-    assert_eq!(*c, 5, "the value survives while one Rc is left");
+    assert_counts("c", "after `drop(a)`", (1, 0), &c);
+    assert_expected(
+        "`*c` after `drop(a)` (the value lives while one Rc is left)",
+        &5,
+        &*c,
+    );
 }
 
 #[test]
@@ -184,21 +217,25 @@ fn clones_reach_the_same_value() {
     let b = a.clone();
     assert!(
         std::ptr::eq(&*a, &*b),
-        "a clone must point to the same value, not to a copy of it"
+        "`&*a` and `&*b` after `let b = a.clone()` should be the same address (a clone points \
+         to the same value), but yours are {:p} and {:p}: the clone points to a copy",
+        &*a,
+        &*b
     );
     let shared = Rc::new(RefCell::new(Vec::new()));
     let other = shared.clone();
     shared.borrow_mut().push(1);
     other.borrow_mut().push(2);
-    assert_eq!(
-        *shared.borrow(),
-        vec![1, 2],
-        "a change through one clone is seen by all"
+    assert_expected(
+        "`shared` after `shared.push(1)` and `other.push(2)` on its clone `other` (a change \
+         through one clone is seen by all)",
+        &vec![1, 2],
+        &*shared.borrow(),
     );
-    assert_eq!(
-        probe.drops(),
+    assert_drops(
+        &probe,
         0,
-        "cloning an Rc never drops (or copies) the value"
+        "after cloning `a` (cloning an Rc never drops or copies the value)",
     );
 }
 
@@ -209,20 +246,26 @@ fn value_dropped_exactly_once_when_last_strong_goes() {
         let a = Rc::new(probe.token(1));
         let clones: Vec<Rc<Token>> = (0..5).map(|_| Rc::clone(&a)).collect();
         drop(a);
-        assert_eq!(
-            probe.drops(),
+        assert_drops(
+            &probe,
             0,
-            "5 clones are left, so the value must still be alive"
+            "after `drop(a)`, with its 5 clones still alive (the value must live on)",
         );
         let last = clones.len() - 1;
         for (i, clone) in clones.into_iter().enumerate() {
-            assert_eq!(clone.id, 1);
+            assert_expected(
+                &format!("`clone {i}.id` before it is dropped"),
+                &1,
+                &clone.id,
+            );
             drop(clone);
             let expected = if i == last { 1 } else { 0 };
-            assert_eq!(
-                probe.drops(),
+            assert_drops(
+                &probe,
                 expected,
-                "after dropping clone {i} of 5: the value dies with the last Rc, exactly once"
+                &format!(
+                    "after dropping clone {i} of 5 (the value dies with the last Rc, exactly once)"
+                ),
             );
         }
     });
@@ -234,18 +277,15 @@ fn original_can_die_before_its_clones() {
     let original = Rc::new(probe.token(9));
     let clone = original.clone();
     drop(original);
-    assert_eq!(probe.drops(), 0, "the clone still holds the value");
-    assert_eq!(
-        clone.id, 9,
-        "the clone reads the value after the original is gone"
+    assert_drops(
+        &probe,
+        0,
+        "after `drop(original)`, while `clone` holds the value",
     );
-    assert_eq!(counts(&clone), (1, 0));
+    assert_expected("`clone.id` after `drop(original)`", &9, &clone.id);
+    assert_counts("clone", "after `drop(original)`", (1, 0), &clone);
     drop(clone);
-    assert_eq!(
-        probe.drops(),
-        1,
-        "no Rc is left, so the value is dropped, once"
-    );
+    assert_drops(&probe, 1, "after `drop(clone)`, the last Rc");
 }
 
 #[test]
@@ -254,24 +294,27 @@ fn dropping_an_rc_drops_what_its_value_owns() {
         let probe = DropProbe::new();
         let leaf = Rc::new(probe.token(1));
         let parent = Rc::new(vec![leaf.clone(), leaf.clone(), Rc::new(probe.token(2))]);
-        assert_eq!(
-            counts(&leaf),
+        assert_counts(
+            "leaf",
+            "once `parent`'s vector holds two clones of it",
             (3, 0),
-            "the vector in `parent` holds two strong pointers"
+            &leaf,
         );
         drop(parent);
-        assert_eq!(
-            probe.drops(),
+        assert_drops(
+            &probe,
             1,
-            "dropping the vector drops its three Rcs: token 2 dies, token 1 is still held by `leaf`"
+            "after `drop(parent)`: the vector's three Rcs are dropped with it, so token 2 dies \
+             and token 1 lives on in `leaf`",
         );
-        assert_eq!(
-            counts(&leaf),
+        assert_counts(
+            "leaf",
+            "after `drop(parent)` (the two clones in the vector gave their counts back)",
             (1, 0),
-            "the two Rcs in the vector gave their counts back"
+            &leaf,
         );
         drop(leaf);
-        assert_eq!(probe.drops(), 2);
+        assert_drops(&probe, 2, "after `drop(leaf)`");
     });
 }
 
@@ -281,23 +324,20 @@ fn dropping_an_rc_drops_what_its_value_owns() {
 fn downgrade_counts_weaks_not_strongs() {
     let a = Rc::new(3u8);
     let w1 = Rc::downgrade(&a);
-    assert_eq!(
-        counts(&a),
-        (1, 1),
-        "downgrade adds one to the weak count only"
-    );
+    assert_counts("a", "after `let w1 = Rc::downgrade(&a)`", (1, 1), &a);
     let w2 = Rc::downgrade(&a);
     let b = a.clone();
-    assert_eq!(counts(&b), (2, 2));
-    drop(w1);
-    assert_eq!(
-        counts(&a),
-        (2, 1),
-        "dropping a Weak takes one from the weak count"
+    assert_counts(
+        "b",
+        "after a second downgrade and `let b = a.clone()`",
+        (2, 2),
+        &b,
     );
+    drop(w1);
+    assert_counts("a", "after `drop(w1)`", (2, 1), &a);
     drop(w2);
-    assert_eq!(counts(&a), (2, 0));
-    assert_eq!(*b, 3);
+    assert_counts("a", "after `drop(w2)`", (2, 0), &a);
+    assert_expected("`*b`", &3, &*b);
 }
 
 #[test]
@@ -305,24 +345,36 @@ fn upgrade_while_alive_gives_another_strong() {
     let probe = DropProbe::new();
     let a = Rc::new(probe.token(3));
     let w = Rc::downgrade(&a);
-    let b = w
-        .upgrade()
-        .expect("the value is alive, so upgrade must give an Rc");
+    let b = w.upgrade();
+    assert!(
+        b.is_some(),
+        "`w.upgrade()` while `a` is alive should give an Rc, but yours gave None"
+    );
+    let b = b.unwrap();
     assert!(
         std::ptr::eq(&*a, &*b),
-        "the upgraded Rc points to the same value"
+        "the upgraded Rc `b` should point to `a`'s value, but it points elsewhere"
     );
-    assert_eq!(
-        counts(&a),
+    assert_counts(
+        "a",
+        "after `let b = w.upgrade()` (one more strong, and the Weak stays)",
         (2, 1),
-        "upgrade adds a strong count and keeps the Weak"
+        &a,
     );
-    assert_eq!(w.strong_count(), 2, "Weak::strong_count reads the same box");
+    assert_expected(
+        "`w.strong_count()` after the upgrade (it reads the same box)",
+        &2,
+        &w.strong_count(),
+    );
     drop(a);
-    assert_eq!(b.id, 3, "the upgraded Rc keeps the value alive on its own");
-    assert_eq!(probe.drops(), 0);
+    assert_expected("`b.id` after `drop(a)`", &3, &b.id);
+    assert_drops(
+        &probe,
+        0,
+        "after `drop(a)`, while the upgraded `b` holds the value",
+    );
     drop(b);
-    assert_eq!(probe.drops(), 1);
+    assert_drops(&probe, 1, "after `drop(b)`, the last Rc");
 }
 
 #[test]
@@ -336,25 +388,30 @@ fn upgrade_after_last_strong_is_none() {
         let revived = w.upgrade();
         assert!(
             revived.is_some(),
-            "`b` is still alive, so upgrade must succeed"
+            "`w.upgrade()` after `drop(a)` should give an Rc (`b` still holds the value), but \
+             yours gave None"
         );
         drop(revived);
         drop(b);
-        assert_eq!(
-            probe.drops(),
-            1,
-            "the last Rc is gone: the value is dropped"
+        assert_drops(&probe, 1, "after `drop(b)`, the last Rc");
+        assert!(
+            w.upgrade().is_none(),
+            "`w.upgrade()` after the last Rc was dropped should be None (a dropped value never \
+             comes back), but yours gave an Rc"
         );
         assert!(
             w.upgrade().is_none(),
-            "a dropped value cannot be brought back"
+            "`w.upgrade()` asked a second time should still be None"
         );
-        assert!(w.upgrade().is_none(), "asking twice changes nothing");
-        assert_eq!(w.strong_count(), 0);
-        assert_eq!(
-            probe.drops(),
+        assert_expected(
+            "`w.strong_count()` after the last Rc was dropped",
+            &0,
+            &w.strong_count(),
+        );
+        assert_drops(
+            &probe,
             1,
-            "a failed upgrade must not drop the value again"
+            "after the failed upgrades (they must not drop the value again)",
         );
     });
 }
@@ -367,29 +424,33 @@ fn weak_keeps_box_but_not_value() {
         let w1 = Rc::downgrade(&a);
         let w2 = w1.clone();
         drop(a);
-        assert_eq!(
-            probe.drops(),
+        assert_drops(
+            &probe,
             1,
-            "the value dies with the last Rc, even while Weaks remain"
+            "after `drop(a)`, the last Rc, while `w1` and `w2` remain (the value dies with the \
+             last Rc, whatever Weaks are left)",
         );
         // These read the counts in the box: it must still be allocated.
-        assert_eq!(
-            w1.strong_count(),
-            0,
-            "the box outlives the value while a Weak holds it"
+        assert_expected(
+            "`w1.strong_count()` after `drop(a)` (the box outlives the value while a Weak holds it)",
+            &0,
+            &w1.strong_count(),
         );
         drop(w1);
-        assert_eq!(
-            w2.strong_count(),
-            0,
-            "one Weak gone, the other still holds the box"
+        assert_expected(
+            "`w2.strong_count()` after `drop(w1)` (`w2` still holds the box)",
+            &0,
+            &w2.strong_count(),
         );
-        assert!(w2.upgrade().is_none());
+        assert!(
+            w2.upgrade().is_none(),
+            "`w2.upgrade()` after the value died should be None"
+        );
         drop(w2);
-        assert_eq!(
-            probe.drops(),
+        assert_drops(
+            &probe,
             1,
-            "freeing the box must not drop the value a second time"
+            "after `drop(w2)` freed the box (freeing the box must not drop the value again)",
         );
     });
 }
@@ -399,18 +460,21 @@ fn weak_new_never_upgrades() {
     let w: Weak<Token> = Weak::new();
     assert!(
         w.upgrade().is_none(),
-        "Weak::new has no box, so no value to upgrade to"
+        "`Weak::new().upgrade()` should be None (there is no box), but yours gave an Rc"
     );
-    assert_eq!(w.strong_count(), 0);
+    assert_expected("`Weak::new().strong_count()`", &0, &w.strong_count());
     let w2 = w.clone();
     assert!(
         w2.upgrade().is_none(),
-        "a clone of an empty Weak is empty too"
+        "a clone of `Weak::new()` should not upgrade either"
     );
     drop(w);
     drop(w2);
     let w3: Weak<String> = Weak::default();
-    assert!(w3.upgrade().is_none());
+    assert!(
+        w3.upgrade().is_none(),
+        "`Weak::default().upgrade()` should be None"
+    );
 }
 
 #[test]
@@ -418,17 +482,13 @@ fn weak_clones_and_drops_move_the_weak_count() {
     let a = Rc::new(6u16);
     let w = Rc::downgrade(&a);
     let mut clones: Vec<Weak<u16>> = (0..4).map(|_| w.clone()).collect();
-    assert_eq!(
-        counts(&a),
-        (1, 5),
-        "Weak::clone adds one to the weak count, not the strong"
-    );
+    assert_counts("a", "after four `w.clone()`s of its Weak `w`", (1, 5), &a);
     clones.truncate(2);
-    assert_eq!(counts(&a), (1, 3));
+    assert_counts("a", "after two of the clones were dropped", (1, 3), &a);
     drop(clones);
     drop(w);
-    assert_eq!(counts(&a), (1, 0));
-    assert_eq!(*a, 6);
+    assert_counts("a", "after every Weak was dropped", (1, 0), &a);
+    assert_expected("`*a`", &6, &*a);
 }
 
 /// A value that holds a `Weak` to its own box. When it is dropped it records whether that `Weak`
@@ -451,6 +511,11 @@ fn value_holding_a_weak_to_itself_drops_once() {
     frees_every_box(|| {
         let probe = DropProbe::new();
         for outside_weak in [false, true] {
+            let with = if outside_weak {
+                "with a second Weak `outside`"
+            } else {
+                "with no other Weak"
+            };
             let seen = StdRc::new(Cell::new(None));
             let a = Rc::new(SelfAware {
                 me: RefCell::new(Weak::new()),
@@ -459,24 +524,39 @@ fn value_holding_a_weak_to_itself_drops_once() {
             });
             *a.me.borrow_mut() = Rc::downgrade(&a);
             let outside = outside_weak.then(|| Rc::downgrade(&a));
-            assert_eq!(counts(&a), (1, 1 + usize::from(outside_weak)));
+            assert_counts(
+                "a",
+                &format!("once its value holds a Weak to it, {with}"),
+                (1, 1 + usize::from(outside_weak)),
+                &a,
+            );
             // Dropping the value drops its own Weak: the box must survive until `Drop for Rc` is
             // done with it (run under Miri to see a use after free if it does not).
             drop(a);
-            assert_eq!(
-                seen.get(),
-                Some(false),
-                "while the value drops, strong must already be 0, so its own Weak cannot upgrade"
+            assert_expected(
+                &format!(
+                    "whether the value's own Weak could upgrade from inside the value's Drop, \
+                     {with} (Some(false): strong must already read 0 while the value dies)"
+                ),
+                &Some(false),
+                &seen.get(),
             );
             if let Some(outside) = outside {
-                assert!(outside.upgrade().is_none());
-                assert_eq!(outside.strong_count(), 0);
+                assert!(
+                    outside.upgrade().is_none(),
+                    "`outside.upgrade()` after `drop(a)` should be None"
+                );
+                assert_expected(
+                    "`outside.strong_count()` after `drop(a)`",
+                    &0,
+                    &outside.strong_count(),
+                );
             }
         }
-        assert_eq!(
-            probe.drops(),
+        assert_drops(
+            &probe,
             2,
-            "each of the two values was dropped exactly once"
+            "after both rounds (each of the two values dropped exactly once)",
         );
     });
 }
@@ -487,23 +567,35 @@ fn value_holding_a_weak_to_itself_drops_once() {
 fn get_mut_allowed_when_unique() {
     let probe = DropProbe::new();
     let mut a = Rc::new(probe.token(1));
-    Rc::get_mut(&mut a)
-        .expect("the only Rc, no Weak: get_mut must succeed")
-        .id = 2;
-    assert_eq!(a.id, 2, "the change is made in the box");
+    let Some(value) = Rc::get_mut(&mut a) else {
+        panic!(
+            "`Rc::get_mut(&mut a)` on a new Rc, with no clone and no Weak, should be Some, but yours is None"
+        )
+    };
+    value.id = 2;
+    assert_expected(
+        "`a.id` after writing 2 through `get_mut` (the change is made in the box)",
+        &2,
+        &a.id,
+    );
     let clone = a.clone();
     drop(clone);
     let weak = Rc::downgrade(&a);
     drop(weak);
-    let slot = Rc::get_mut(&mut a).expect("the clone and the Weak are gone: unique again");
+    let Some(slot) = Rc::get_mut(&mut a) else {
+        panic!(
+            "`Rc::get_mut(&mut a)` once its clone and its Weak were dropped should be Some \
+             (unique again), but yours is None"
+        )
+    };
     *slot = probe.token(3);
-    assert_eq!(
-        probe.drops(),
+    assert_drops(
+        &probe,
         1,
-        "assigning through get_mut drops the old value"
+        "after `*Rc::get_mut(&mut a).unwrap() = token 3` (the old value is dropped)",
     );
-    assert_eq!(a.id, 3);
-    assert_eq!(counts(&a), (1, 0));
+    assert_expected("`a.id`", &3, &a.id);
+    assert_counts("a", "at the end", (1, 0), &a);
 }
 
 #[test]
@@ -512,15 +604,19 @@ fn get_mut_refused_while_shared() {
     let mut b = a.clone();
     assert!(
         Rc::get_mut(&mut a).is_none(),
-        "another Rc could see the change"
+        "`Rc::get_mut(&mut a)` while its clone `b` is alive should be None (`b` could see the \
+         change), but yours gave Some"
     );
     assert!(
         Rc::get_mut(&mut b).is_none(),
-        "the same from the other side"
+        "`Rc::get_mut(&mut b)` while `a` is alive should be None, but yours gave Some"
     );
     drop(b);
-    *Rc::get_mut(&mut a).expect("the clone is gone, so get_mut must succeed now") += 1;
-    assert_eq!(*a, 11);
+    let Some(value) = Rc::get_mut(&mut a) else {
+        panic!("`Rc::get_mut(&mut a)` after `drop(b)` should be Some, but yours is None")
+    };
+    *value += 1;
+    assert_expected("`*a` after adding 1 through get_mut", &11, &*a);
 }
 
 #[test]
@@ -529,12 +625,21 @@ fn get_mut_refused_while_a_weak_exists() {
     let w = Rc::downgrade(&a);
     assert!(
         Rc::get_mut(&mut a).is_none(),
-        "a Weak could upgrade and read the value while it is being changed"
+        "`Rc::get_mut(&mut a)` while the Weak `w` exists should be None (`w` could upgrade and \
+         read the value while it is being changed), but yours gave Some"
     );
-    assert_eq!(counts(&a), (1, 1), "a refused get_mut changes no count");
+    assert_counts(
+        "a",
+        "after the refused get_mut (it changes no count)",
+        (1, 1),
+        &a,
+    );
     drop(w);
-    *Rc::get_mut(&mut a).expect("the Weak is gone, so get_mut must succeed now") += 1;
-    assert_eq!(*a, 11);
+    let Some(value) = Rc::get_mut(&mut a) else {
+        panic!("`Rc::get_mut(&mut a)` after `drop(w)` should be Some, but yours is None")
+    };
+    *value += 1;
+    assert_expected("`*a` after adding 1 through get_mut", &11, &*a);
 }
 
 #[test]
@@ -544,19 +649,21 @@ fn try_unwrap_returns_the_value_when_unique() {
         let a = Rc::new(probe.token(5));
         let clone = a.clone();
         drop(clone);
-        let token = Rc::try_unwrap(a).expect("the only Rc: try_unwrap must give the value");
-        assert_eq!(token.id, 5);
-        assert_eq!(
-            probe.drops(),
+        let token = match Rc::try_unwrap(a) {
+            Ok(token) => token,
+            Err(_) => panic!(
+                "`Rc::try_unwrap(a)` with `a` the only Rc should give the value, but yours gave \
+                 the Rc back"
+            ),
+        };
+        assert_expected("the unwrapped token's id", &5, &token.id);
+        assert_drops(
+            &probe,
             0,
-            "try_unwrap moves the value out; it must not drop it"
+            "right after `try_unwrap` (it moves the value out; it must not drop it)",
         );
         drop(token);
-        assert_eq!(
-            probe.drops(),
-            1,
-            "the value is dropped once, by its new owner"
-        );
+        assert_drops(&probe, 1, "after its new owner dropped the token");
     });
 }
 
@@ -566,19 +673,36 @@ fn try_unwrap_gives_the_rc_back_when_shared() {
         let probe = DropProbe::new();
         let a = Rc::new(probe.token(6));
         let b = a.clone();
-        let a = Rc::try_unwrap(a).expect_err("another Rc exists: try_unwrap must give `a` back");
+        let a = match Rc::try_unwrap(a) {
+            Err(a) => a,
+            Ok(_) => panic!(
+                "`Rc::try_unwrap(a)` while its clone `b` is alive should give `a` back, but \
+                 yours took the value out"
+            ),
+        };
         assert!(
             std::ptr::eq(&*a, &*b),
-            "the Rc given back points to the same value"
+            "the Rc given back should point to the same value as `b`"
         );
-        assert_eq!(counts(&a), (2, 0), "a refused try_unwrap changes no count");
-        assert_eq!(a.id, 6);
-        assert_eq!(probe.drops(), 0);
+        assert_counts(
+            "a",
+            "after the refused try_unwrap (it changes no count)",
+            (2, 0),
+            &a,
+        );
+        assert_expected("`a.id`", &6, &a.id);
+        assert_drops(&probe, 0, "after the refused try_unwrap");
         drop(b);
-        let token = Rc::try_unwrap(a).expect("`b` is gone, so `a` is unique now");
-        assert_eq!(token.id, 6);
+        let token = match Rc::try_unwrap(a) {
+            Ok(token) => token,
+            Err(_) => panic!(
+                "`Rc::try_unwrap(a)` after `drop(b)` should give the value (`a` is unique now), \
+                 but yours gave the Rc back"
+            ),
+        };
+        assert_expected("the unwrapped token's id", &6, &token.id);
         drop(token);
-        assert_eq!(probe.drops(), 1);
+        assert_drops(&probe, 1, "after the token was dropped");
     });
 }
 
@@ -588,21 +712,32 @@ fn try_unwrap_leaves_weaks_that_no_longer_upgrade() {
         let probe = DropProbe::new();
         let a = Rc::new(probe.token(7));
         let w = Rc::downgrade(&a);
-        let token = Rc::try_unwrap(a).expect("a Weak does not stop try_unwrap (std agrees)");
-        assert_eq!(token.id, 7);
+        let token = match Rc::try_unwrap(a) {
+            Ok(token) => token,
+            Err(_) => panic!(
+                "`Rc::try_unwrap(a)` with one Rc and a Weak `w` should give the value (a Weak \
+                 does not stop it; std agrees), but yours gave the Rc back"
+            ),
+        };
+        assert_expected("the unwrapped token's id", &7, &token.id);
         assert!(
             w.upgrade().is_none(),
-            "the value has left the box: the Weak cannot upgrade"
+            "`w.upgrade()` after `try_unwrap` should be None (the value has left the box), but \
+             yours gave an Rc"
         );
-        assert_eq!(w.strong_count(), 0);
+        assert_expected(
+            "`w.strong_count()` after `try_unwrap`",
+            &0,
+            &w.strong_count(),
+        );
         drop(w);
-        assert_eq!(
-            probe.drops(),
+        assert_drops(
+            &probe,
             0,
-            "the last Weak frees the box, but the value moved out and must not be dropped"
+            "after `drop(w)` freed the box (the value moved out and must not be dropped there)",
         );
         drop(token);
-        assert_eq!(probe.drops(), 1);
+        assert_drops(&probe, 1, "after the token was dropped");
     });
 }
 
@@ -612,24 +747,43 @@ fn try_unwrap_leaves_weaks_that_no_longer_upgrade() {
 fn clone_shares_one_allocation() {
     let a = Rc::new(1u8);
     let b = a.clone();
-    assert!(Rc::ptr_eq(&a, &b), "a clone points to the same box");
-    let c = Rc::downgrade(&b).upgrade().expect("alive");
-    assert!(
-        Rc::ptr_eq(&a, &c),
-        "an upgraded Weak points to the same box"
+    assert_expected(
+        "`Rc::ptr_eq(&a, &b)` after `let b = a.clone()`",
+        &true,
+        &Rc::ptr_eq(&a, &b),
+    );
+    let c = Rc::downgrade(&b)
+        .upgrade()
+        .expect("`b` is alive, so the upgrade works");
+    assert_expected(
+        "`Rc::ptr_eq(&a, &c)` for `c`, upgraded from a Weak to `b`",
+        &true,
+        &Rc::ptr_eq(&a, &c),
     );
     let other = Rc::new(1u8);
-    assert!(!Rc::ptr_eq(&a, &other), "a second Rc::new is a second box");
+    assert_expected(
+        "`Rc::ptr_eq(&a, &other)` for a second `Rc::new(1)`",
+        &false,
+        &Rc::ptr_eq(&a, &other),
+    );
 }
 
 #[test]
 fn equal_values_in_separate_boxes_are_not_ptr_eq() {
     let a = Rc::new(String::from("spam"));
     let b = Rc::new(String::from("spam"));
-    assert_eq!(*a, *b);
-    assert!(!Rc::ptr_eq(&a, &b), "equal values, two boxes: not ptr_eq");
-    assert!(Rc::ptr_eq(&a, &a), "an Rc is ptr_eq to itself");
-    assert!(Rc::ptr_eq(&b, &b.clone()));
+    assert_expected("`*a == *b`", &true, &(*a == *b));
+    assert_expected(
+        "`Rc::ptr_eq(&a, &b)` for two `Rc::new(\"spam\")` (equal values, two boxes)",
+        &false,
+        &Rc::ptr_eq(&a, &b),
+    );
+    assert_expected("`Rc::ptr_eq(&a, &a)`", &true, &Rc::ptr_eq(&a, &a));
+    assert_expected(
+        "`Rc::ptr_eq(&b, &b.clone())`",
+        &true,
+        &Rc::ptr_eq(&b, &b.clone()),
+    );
 }
 
 // Random programs checked against `std::rc::Rc` (section `rc-random`).
@@ -849,8 +1003,8 @@ fn matches_std(program: &[Op]) -> Result<(), String> {
         if ours != model {
             return Err(format!(
                 "after step {step} ({op:?}) yours differs from std::rc::Rc \
-                 (< std::rc::Rc, > yours):\n{}",
-                pretty_assertions::Comparison::new(&model, &ours)
+                 (< expected (std::rc::Rc), > yours):\n{}",
+                testkit::debug_diff(&model, &ours)
             ));
         }
     }

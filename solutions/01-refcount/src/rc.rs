@@ -111,8 +111,8 @@ struct RcBox<T> {
 struct Counts {
     /// How many [`Rc`]s point to the box. The value is alive exactly while this is above 0.
     strong: Cell<usize>,
-    /// How many [`Weak`]s point to the box (plus one while the value is being dropped, see
-    /// `Drop for Rc`). The box is allocated exactly while `strong + weak` is above 0.
+    /// How many [`Weak`]s point to the box, as [`Rc::weak_count`] reports it. The box is allocated
+    /// exactly while `strong + weak` is above 0.
     weak: Cell<usize>,
 }
 // ANCHOR_END: rc_box
@@ -171,7 +171,7 @@ impl<T> Rc<T> {
     /// Puts `value` in a new box, with a strong count of 1 (this `Rc`) and a weak count of 0.
     pub fn new(value: T) -> Rc<T> {
         // ANCHOR_END: sig_new
-        // BEGIN SOLUTION: put `value` in a new `RcBox` with strong 1 and weak 0; return an `Rc` pointing to it
+        // BEGIN SOLUTION: afterwards `value` lives in a heap allocation of its own (the box, laid out as `RcBox<T>` for any `T`), which outlives this call, with strong 1 and weak 0; the `Rc` returned is the only pointer to it
         let boxed = Box::new(RcBox {
             counts: Counts {
                 strong: Cell::new(1),
@@ -188,25 +188,23 @@ impl<T> Rc<T> {
         // END SOLUTION
     }
 
-    /// How many `Rc`s point to this value, `this` included.
+    // ANCHOR: counts_readers
+    /// How many `Rc`s point to this value, `this` included. (Given: it reads the box's count.)
     pub fn strong_count(this: &Rc<T>) -> usize {
-        // BEGIN SOLUTION: return the strong count stored in the box
         this.counts().strong.get()
-        // END SOLUTION
     }
 
-    /// How many [`Weak`]s point to this value.
+    /// How many [`Weak`]s point to this value. (Given: it reads the box's count.)
     pub fn weak_count(this: &Rc<T>) -> usize {
-        // BEGIN SOLUTION: return the weak count stored in the box (the number of `Weak`s)
         this.counts().weak.get()
-        // END SOLUTION
     }
+    // ANCHOR_END: counts_readers
 
     // ANCHOR: sig_downgrade
     /// Makes a [`Weak`] to the same box: it keeps the box allocated, but not the value.
     pub fn downgrade(this: &Rc<T>) -> Weak<T> {
         // ANCHOR_END: sig_downgrade
-        // BEGIN SOLUTION: add one to the weak count and return a `Weak` to the same box
+        // BEGIN SOLUTION: afterwards one more `Weak` points to `this`'s box and the weak count says so; the strong count and the value are untouched
         let weak = &this.counts().weak;
         weak.set(weak.get() + 1);
         Weak {
@@ -216,12 +214,12 @@ impl<T> Rc<T> {
     }
 
     // ANCHOR: sig_get_mut
-    /// A mutable reference to the value, if no one else can see it: `this` is the only `Rc` and no
-    /// [`Weak`] exists (a `Weak` could upgrade and read the value while it is being changed).
-    /// Otherwise `None`.
+    /// A mutable reference to the value, if nothing but `this` can reach the value for as long as
+    /// the reference lives (two ways of reading it while it changes would be undefined
+    /// behaviour). Otherwise `None`.
     pub fn get_mut(this: &mut Rc<T>) -> Option<&mut T> {
         // ANCHOR_END: sig_get_mut
-        // BEGIN SOLUTION: give `&mut` to the value only if strong is 1 and weak is 0; otherwise `None`
+        // BEGIN SOLUTION: `Some(&mut value)` exactly when nothing but `this` could reach the value while the borrow lives; otherwise `None`. No count changes either way
         let counts = this.counts();
         if counts.strong.get() != 1 || counts.weak.get() != 0 {
             return None;
@@ -238,7 +236,7 @@ impl<T> Rc<T> {
     /// otherwise gives `this` back unchanged.
     pub fn try_unwrap(this: Rc<T>) -> Result<T, Rc<T>> {
         // ANCHOR_END: sig_try_unwrap
-        // BEGIN SOLUTION: if strong is 1: set it to 0, take the value, free the box if weak is 0; else `Err(this)`
+        // BEGIN SOLUTION: when `this` is the only `Rc`: the value leaves the box for the caller without being dropped, no `Weak` can upgrade from now on, and the box is freed once no pointer of either kind is left (now, or by the last `Weak`). Otherwise `Err(this)`, every count unchanged
         if Rc::strong_count(&this) != 1 {
             return Err(this);
         }
@@ -260,7 +258,7 @@ impl<T> Rc<T> {
 
     /// Whether `a` and `b` point to the same box (not merely to equal values).
     pub fn ptr_eq(a: &Rc<T>, b: &Rc<T>) -> bool {
-        // BEGIN SOLUTION: compare the two box pointers
+        // BEGIN SOLUTION: true exactly when `a` and `b` point to the same box (identity, as Python's `is`; `T` need not be comparable)
         a.ptr == b.ptr
         // END SOLUTION
     }
@@ -271,7 +269,7 @@ impl<T> Clone for Rc<T> {
     /// Another `Rc` to the same value: one more strong count, no new allocation.
     fn clone(&self) -> Rc<T> {
         // ANCHOR_END: sig_clone
-        // BEGIN SOLUTION: add one to the strong count and return a second `Rc` to the same box
+        // BEGIN SOLUTION: afterwards the box has one more strong pointer, the one returned, and its count says so; the value is neither copied nor moved. A count that would overflow aborts the process (never wraps, never panics), as `std` does
         let strong = &self.counts().strong;
         // A count can only overflow if `Rc`s are leaked with `mem::forget` in a loop. Wrapping to
         // 0 would let the value be dropped while `Rc`s still point to it, so stop instead, as
@@ -293,14 +291,12 @@ impl<T> Drop for Rc<T> {
     /// Gives up this strong count. The last `Rc` drops the value; the box is freed too unless a
     /// [`Weak`] still holds it.
     ///
-    /// One trap: dropping the value runs the value's own `Drop`, and that code may reach this very
-    /// box, for example by dropping a `Weak` to it that the value held. If that `Weak` were the
-    /// last one, it would see strong 0 and weak 0 and free the box while this function is still
-    /// using it. So the dying `Rc` holds one weak count of its own while the value drops (what
-    /// `std::rc::Rc` does permanently), and gives it back afterwards.
+    /// Dropping the value runs the value's own `Drop`, which is code you do not control: it may
+    /// reach this very box, for example by dropping a `Weak` to it that the value held, even the
+    /// last one. The box must stay allocated for as long as this function still uses it.
     fn drop(&mut self) {
         // ANCHOR_END: sig_drop
-        // BEGIN SOLUTION: strong - 1; at 0: weak + 1, drop the value, weak - 1, and free the box if weak is 0
+        // BEGIN SOLUTION: give up this strong count. The two invariants hold afterwards: the value is alive exactly while strong > 0 (the `Rc` that takes strong to 0 drops it, exactly once) and the box is allocated exactly while strong + weak > 0. While the value's own `Drop` runs, strong already reads 0, and the box outlives this function's last use of it
         let counts = self.counts();
         let strong = counts.strong.get() - 1;
         counts.strong.set(strong);
@@ -331,7 +327,7 @@ impl<T> Deref for Rc<T> {
     /// The value, borrowed for as long as this `Rc` is.
     fn deref(&self) -> &T {
         // ANCHOR_END: sig_deref
-        // BEGIN SOLUTION: return a reference to the value inside the box
+        // BEGIN SOLUTION: a shared reference to the value in the box, for as long as `self` is borrowed
         // SAFETY: while this `Rc` exists strong is at least 1, so the value is alive; the only
         // mutable access, `get_mut`, needs `&mut` to the sole `Rc`, so it cannot overlap this
         // borrow of `self`.
@@ -355,7 +351,7 @@ impl<T> Weak<T> {
 
     /// A `Weak` that points to no box: it never upgrades, and counts as nothing.
     pub fn new() -> Weak<T> {
-        // BEGIN SOLUTION: return a `Weak` that points to no box
+        // BEGIN SOLUTION: a `Weak` with no box behind it: it never upgrades and counts nowhere
         Weak { ptr: None }
         // END SOLUTION
     }
@@ -365,7 +361,7 @@ impl<T> Weak<T> {
     /// gone, or for a `Weak` made by [`Weak::new`].
     pub fn upgrade(&self) -> Option<Rc<T>> {
         // ANCHOR_END: sig_upgrade
-        // BEGIN SOLUTION: if there is a box and strong > 0, add one to strong and return an `Rc`; else `None`
+        // BEGIN SOLUTION: while the value is alive, one more strong pointer to it (counted); once it is gone, or without a box, `None` and no count changes: a dropped value never comes back
         let ptr = self.ptr?;
         let counts = self.counts()?;
         let strong = counts.strong.get();
@@ -382,7 +378,7 @@ impl<T> Weak<T> {
 
     /// How many [`Rc`]s point to this `Weak`'s value: 0 once it is dropped, or if there is no box.
     pub fn strong_count(&self) -> usize {
-        // BEGIN SOLUTION: return the strong count in the box, or 0 if this `Weak` has no box
+        // BEGIN SOLUTION: the box's strong count, read through this `Weak`; 0 when there is no box
         self.counts().map_or(0, |counts| counts.strong.get())
         // END SOLUTION
     }
@@ -398,7 +394,7 @@ impl<T> Default for Weak<T> {
 impl<T> Clone for Weak<T> {
     /// Another `Weak` to the same box: one more weak count.
     fn clone(&self) -> Weak<T> {
-        // BEGIN SOLUTION: add one to the weak count (if there is a box); return a `Weak` with the same pointer
+        // BEGIN SOLUTION: afterwards one more `Weak` points to the same box (or to none, like `self`) and the weak count says so
         if let Some(counts) = self.counts() {
             counts.weak.set(counts.weak.get() + 1);
         }
@@ -410,7 +406,7 @@ impl<T> Clone for Weak<T> {
 impl<T> Drop for Weak<T> {
     /// Gives up this weak count, and frees the box if it was the last pointer of either kind.
     fn drop(&mut self) {
-        // BEGIN SOLUTION: weak - 1 (if there is a box); free the box if weak and strong are now both 0
+        // BEGIN SOLUTION: give up this weak count (a `Weak` with no box gives up nothing); the box is freed exactly when no pointer of either kind is left to it
         let (Some(ptr), Some(counts)) = (self.ptr, self.counts()) else {
             return;
         };

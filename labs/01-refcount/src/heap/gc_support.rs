@@ -65,9 +65,10 @@ impl<H: HeapHooks> Heap<H> {
     /// If `id` was already destroyed.
     pub fn clear(&mut self, id: ObjId) {
         // ANCHOR_END: sig_clear
-        // TODO: first detach everything the object holds
-        //       (`self.object_mut(id).kind.take_references()` empties it), and only then decref
-        //       each reference, in the order you got them
+        // TODO: afterwards `id` (if it is still alive) holds nothing, and every reference it held
+        //       has been given up, in `tp_dealloc` order; whatever those releases destroy (even
+        //       `id` itself) finds `id` already empty. `take_references()` on
+        //       `self.object_mut(id).kind` hands over what it holds
         todo!()
     }
 }

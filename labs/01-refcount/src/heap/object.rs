@@ -142,6 +142,16 @@ impl Kind {
             Kind::Instance { class, .. } => Cow::Owned(format!("a '{class}' instance")),
         }
     }
+
+    /// `"the int 7"`, `"the str 'hi'"`, `"a list"`: how messages name one object, by its value if
+    /// it is an atom, so that a learner can tell which of the scenario's objects it was.
+    pub(super) fn what(&self) -> Cow<'static, str> {
+        match self {
+            Kind::Int(value) => Cow::Owned(format!("the int {value}")),
+            Kind::Str(value) => Cow::Owned(format!("the str '{value}'")),
+            other => other.with_article(),
+        }
+    }
 }
 
 /// One live object: its header (count and serial number) and what it holds.

@@ -1,5 +1,6 @@
-//! Counting references: [`incref`](Heap::incref), [`decref`](Heap::decref), destruction at zero,
-//! and [`getrefcount`](Heap::getrefcount).
+//! Counting references: [`incref`](Heap::incref), [`decref`](Heap::decref), destruction at zero
+//! (`dealloc`, and `dealloc_container` for what a container held), and
+//! [`getrefcount`](Heap::getrefcount).
 //!
 //! # Destruction without recursion (CPython's trashcan)
 //!
@@ -12,24 +13,10 @@
 //! (`_PyTrash_UNWIND_LEVEL`) an object is not destroyed but put on a "delete later" list, which the
 //! outermost deallocation empties once it has unwound.
 //!
-//! Ours never recurses at all. [`Heap::dealloc`] keeps the work the recursion would keep on the
-//! call stack in an explicit stack on the heap instead, one entry per object being destroyed:
-//! the references it still has to release.
-//!
-//! ```text
-//!   L = [a, b] where a = 7 and b = ["hi"], each object held only by its container.  del L:
-//!
-//!   destroyed   references still to release, one entry per object being destroyed (top last)
-//!   L           [ (b, a) ]            L's items, last first
-//!   b           [ (a), ("hi") ]       b's count reached 0: its references go on top
-//!   "hi"        [ (a) ]
-//!   a           [ ]
-//! ```
-//!
-//! Objects are destroyed in exactly the order unlimited recursion would destroy them (the outer
-//! object first, then its items last to first, each item's own contents before the next item),
-//! and the stack holds only references still to be released, so a chain of a million lists needs
-//! one entry at a time. CPython's order is the same up to depth 50 and differs past it.
+//! Ours must not recurse at all, whatever the depth, and must still destroy objects in exactly
+//! the order unlimited recursion would (the outer object first, then its references in CPython's
+//! release order, each one's own contents before the next). CPython's order is the same up to
+//! depth 50 and differs past it. The book's section "Deallocation" shows how.
 
 use super::hooks::HeapHooks;
 use super::object::ObjId;
@@ -44,8 +31,9 @@ impl<H: HeapHooks> Heap<H> {
     /// If the object was already destroyed.
     pub fn incref(&mut self, id: ObjId) {
         // ANCHOR_END: sig_incref
-        // TODO: add one to the object's count (`self.object_mut(id)` finds the object, and panics
-        //       for you if it was destroyed)
+        // TODO: afterwards the live object `id` has one more reference counted
+        //       (`self.object_mut(id)` reaches it, and panics with a clear message if `id` is
+        //       stale)
         todo!()
     }
 
@@ -58,28 +46,52 @@ impl<H: HeapHooks> Heap<H> {
     /// If the object was already destroyed: a decref too many.
     pub fn decref(&mut self, id: ObjId) {
         // ANCHOR_END: sig_decref
-        // TODO: take one away from the object's count; if it reached zero, destroy the object with
-        //       `self.dealloc(id)`
+        // TODO: afterwards the object has one reference fewer; the reference that takes the count
+        //       to 0 destroys it on the spot, with `dealloc`, and nothing else does
         todo!()
     }
 
     // ANCHOR: sig_dealloc
-    /// `tp_dealloc` for every type, with the trashcan built in: destroys `id`, whose count has
-    /// just reached zero, then releases everything it held, destroying in turn each object whose
-    /// count that brings to zero, and so on, without recursion.
+    /// `_Py_Dealloc(id)`: destroys `id`, whose count has just reached zero, by calling its type's
+    /// deallocator. An atom (`long_dealloc`, `unicode_dealloc`) holds no references, so destroying
+    /// it is all there is to do. A container's deallocator (`list_dealloc`, `tupledealloc`, ...)
+    /// also releases what it held, which may destroy more objects: that is
+    /// [`dealloc_container`](Heap::dealloc_container)'s job.
     ///
-    /// Each object is destroyed by [`release_slot`](Heap::release_slot) (which tells the hooks,
-    /// frees the slot and hands back the [`Kind`](super::Kind)), and its references come out of
-    /// the `Kind` with `take_references`, in CPython's order. The order of destruction is the one
-    /// recursion would give: an object, then the first reference it releases and everything *that*
-    /// destroys, then its second reference, and so on.
+    /// An object is destroyed by [`release_slot`](Heap::release_slot), given: it tells the hooks,
+    /// frees the slot (so `id` is stale from then on) and hands back what the object held.
     fn dealloc(&mut self, id: ObjId) {
         // ANCHOR_END: sig_dealloc
-        // TODO: keep a stack of "references still to release", one entry per object being destroyed
-        //       (start with `self.release_slot(id).take_references()`); take the next reference
-        //       from the top entry, decrement its count directly (calling `decref` here would
-        //       recurse) and, if it reached zero, release that object's slot and push its
-        //       references; pop an entry once it is empty
+        // TODO: afterwards `id` is destroyed, exactly once, and the hooks heard of it; a container
+        //       is handed to `dealloc_container`, which also releases what it held
+        todo!()
+    }
+
+    // ANCHOR: sig_dealloc_container
+    /// The deallocator of every container (`list_dealloc`, `tupledealloc`, `dict_dealloc`,
+    /// `subtype_dealloc`), with the trashcan built in: destroys the container `id`, whose count
+    /// has just reached zero, then releases every reference it held, in CPython's order; each
+    /// object whose count that brings to zero is destroyed in turn, and releases what *it* held,
+    /// and so on.
+    ///
+    /// Afterwards:
+    /// - every object whose count reached zero is destroyed, exactly once, and nothing else is;
+    /// - they were destroyed in the order recursive deallocators would destroy them: an object,
+    ///   then the first reference it releases and everything *that* destroys, then its second
+    ///   reference, and so on;
+    /// - the call stack never grew with the depth of what was destroyed: a chain of a million
+    ///   nested containers must not overflow it, so this function never calls
+    ///   [`decref`](Heap::decref), [`dealloc`](Heap::dealloc) or itself.
+    ///
+    /// Given: [`release_slot`](Heap::release_slot) destroys one object and returns its
+    /// [`Kind`](super::Kind); `take_references()` on that `Kind` hands over the references it held,
+    /// in the order CPython's deallocators release them. Both need `&mut self`, as does
+    /// `object_mut`: let the `&mut Object` of one go before you call the next.
+    fn dealloc_container(&mut self, id: ObjId) {
+        // ANCHOR_END: sig_dealloc_container
+        // TODO: destroy `id` and release what it held; every object whose count that takes to 0 is
+        //       destroyed the same way, each exactly once, in the order recursive deallocators
+        //       would give, with a call stack that does not grow with the depth (no recursion)
         todo!()
     }
 
@@ -94,7 +106,8 @@ impl<H: HeapHooks> Heap<H> {
     /// If the object was already destroyed.
     pub fn getrefcount(&mut self, id: ObjId) -> usize {
         // ANCHOR_END: sig_getrefcount
-        // TODO: pass `id` to a call, like Python does, and read the count from inside it
+        // TODO: the count of `id` as a Python function passed `id` would see it, the +1 coming from
+        //       where CPython's comes from; afterwards every count is as it was
         todo!()
     }
 }

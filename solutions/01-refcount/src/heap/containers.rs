@@ -22,7 +22,7 @@ impl<H: HeapHooks> Heap<H> {
     /// If `list` is not a list, or either object was already destroyed.
     pub fn list_append(&mut self, list: ObjId, item: ObjId) {
         // ANCHOR_END: sig_list_append
-        // BEGIN SOLUTION: incref the item, then push it onto the list's items (`self.list_items_mut(list, "append")`)
+        // BEGIN SOLUTION: afterwards `item` is the list's last item and holds one more reference for it (`self.list_items_mut(list, "append")` gives the items, and panics if `list` is not a list)
         self.incref(item);
         self.list_items_mut(list, "append").push(item);
         // END SOLUTION
@@ -30,17 +30,16 @@ impl<H: HeapHooks> Heap<H> {
 
     /// `list[index] = item` (`PySequence_SetItem`): the list takes a reference to `item` and gives
     /// up the one it held at `index`, which may destroy the old item. `item` is borrowed.
-    /// `l[0] = l[0]` is safe.
     ///
     /// # Panics
     /// With `IndexError` if `index` is out of range; if `list` is not a list.
     pub fn list_set(&mut self, list: ObjId, index: usize, item: ObjId) {
+        // BEGIN SOLUTION: afterwards `list[index]` is `item`, which holds one more reference for it, and the old item one fewer (destroyed if that was its last); `l[0] = l[0]` works as in Python. An index past the end is Python's error, raised before anything changes: a panic with "IndexError: list assignment index out of range"
         let len = self.list_items_mut(list, "__setitem__").len();
         assert!(
             index < len,
             "IndexError: list assignment index out of range"
         );
-        // BEGIN SOLUTION: incref the new item first, swap it into the list (`std::mem::replace` on `self.list_items_mut(list, "__setitem__")[index]`), then decref the old item (the same order as `bind`, for the same reason)
         self.incref(item);
         let old = std::mem::replace(&mut self.list_items_mut(list, "__setitem__")[index], item);
         self.decref(old);
@@ -54,7 +53,7 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// With `IndexError` if the list is empty; if `list` is not a list.
     pub fn list_pop(&mut self, list: ObjId) -> ObjId {
-        // BEGIN SOLUTION: pop the last item off `self.list_items_mut(list, "pop")` (panic with "IndexError: pop from empty list" if there is none) and return it: the reference moves from the list to the caller, so no count changes
+        // BEGIN SOLUTION: afterwards the list is one item shorter and its reference to that item belongs to the caller (a new reference); no count changes. An empty list is Python's error: a panic with "IndexError: pop from empty list"
         self.list_items_mut(list, "pop")
             .pop()
             .unwrap_or_else(|| panic!("IndexError: pop from empty list"))
@@ -100,7 +99,7 @@ impl<H: HeapHooks> Heap<H> {
     /// `dict` is not a dict.
     pub fn dict_set(&mut self, dict: ObjId, key: ObjId, value: ObjId) {
         let found = self.dict_find(dict, key, "__setitem__");
-        // BEGIN SOLUTION: if `found` is the index of an entry, incref the value, swap it in for the entry's old value and decref the old value; otherwise incref both the key and the value and push the new entry onto `self.dict_entries_mut(dict, "__setitem__")`
+        // BEGIN SOLUTION: afterwards the dict has exactly one entry whose key equals `key`, holding `value`: an existing entry (`found` is its index) keeps its key object and position and gives up its old value (destroyed if that was its last reference); a new entry goes at the end and holds one reference to `key` and one to `value`. `d[k] = d[k]` works as in Python
         self.incref(value);
         match found {
             Some(index) => {
@@ -139,7 +138,7 @@ impl<H: HeapHooks> Heap<H> {
     /// if `dict` is not a dict.
     pub fn dict_del(&mut self, dict: ObjId, key: ObjId) {
         let found = self.dict_find(dict, key, "__delitem__");
-        // BEGIN SOLUTION: panic with "KeyError: " and the key (`self.repr(key)`) if `found` is None; otherwise remove the entry with `Vec::remove` (it keeps the others in order, as a dict must), then decref its key and then its value
+        // BEGIN SOLUTION: afterwards no entry's key equals `key`, the other entries are still in insertion order, and the removed entry's key and value hold one reference fewer each, released key first (either may be destroyed). A missing key is Python's error: a panic with "KeyError: " and the key's `self.repr(key)`
         let Some(index) = found else {
             panic!("KeyError: {}", self.repr(key))
         };
@@ -155,7 +154,7 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If `obj` is not an instance.
     pub fn set_attr(&mut self, obj: ObjId, attr: &str, value: ObjId) {
-        // BEGIN SOLUTION: incref the value; then, in `self.attrs_mut(obj)`, either swap it in for the old value of `attr` and decref that old value, or push a new `(attr, value)` pair
+        // BEGIN SOLUTION: afterwards `obj.attr` is `value`, which holds one more reference for it; the attribute's old value, if it had one, holds one fewer (destroyed if that was its last); a new attribute goes after the others (`self.attrs_mut(obj)`). `o.x = o.x` works as in Python
         self.incref(value);
         let attrs = self.attrs_mut(obj);
         match attrs.iter_mut().find(|(name, _)| name == attr) {

@@ -65,7 +65,7 @@ impl<H: HeapHooks> Heap<H> {
     /// If `id` was already destroyed.
     pub fn clear(&mut self, id: ObjId) {
         // ANCHOR_END: sig_clear
-        // BEGIN SOLUTION: first detach everything the object holds (`self.object_mut(id).kind.take_references()` empties it), and only then decref each reference, in the order you got them
+        // BEGIN SOLUTION: afterwards `id` (if it is still alive) holds nothing, and every reference it held has been given up, in `tp_dealloc` order; whatever those releases destroy (even `id` itself) finds `id` already empty. `take_references()` on `self.object_mut(id).kind` hands over what it holds
         let held = self.object_mut(id).kind.take_references();
         for referent in held {
             self.decref(referent);

@@ -74,9 +74,9 @@
 //! # Destruction, the trashcan, and what leaks
 //!
 //! An object whose count reaches zero is destroyed at once, and releases what it held, which can
-//! destroy more objects. The cascade is run with an explicit stack rather than recursion, so a
-//! chain of a million nested lists cannot overflow the call stack (CPython's trashcan solves the
-//! same problem; see the `refs` module). A handle kept past its object's death is detected: every
+//! destroy more objects. The cascade must not recurse, so that a chain of a million nested
+//! containers cannot overflow the call stack (CPython's trashcan solves the same problem; see the
+//! `refs` module). A handle kept past its object's death is detected: every
 //! use panics, naming the object that was destroyed.
 //!
 //! Names bound at the top level live until the heap is dropped (as a module's globals live until

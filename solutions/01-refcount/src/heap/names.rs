@@ -13,15 +13,11 @@ impl<H: HeapHooks> Heap<H> {
     /// borrowed: the caller keeps its own reference, if it had one) and gives up the reference to
     /// the object it named before, if any, which may destroy that object.
     ///
-    /// The new reference is taken *before* the old one is given up, so that `x = x` is safe: the
-    /// other order would destroy the object when `x` held its only reference, then bind `x` to a
-    /// dead object.
-    ///
     /// # Panics
     /// If `id` was already destroyed.
     pub fn bind(&mut self, name: &str, id: ObjId) {
         // ANCHOR_END: sig_bind
-        // BEGIN SOLUTION: incref `id` first, then store it in `self.names` (`insert` returns the object the name had before, if any), then decref that old object
+        // BEGIN SOLUTION: afterwards `self.names` maps `name` to `id`, which holds one more reference for it, and the object the name had before (if any) holds one fewer, and is destroyed if that was its last
         self.incref(id);
         if let Some(old) = self.names.insert(name.to_string(), id) {
             self.decref(old);
@@ -35,7 +31,7 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// With `NameError` if `name` is not bound.
     pub fn unbind(&mut self, name: &str) {
-        // BEGIN SOLUTION: remove the name from `self.names` (panic with "NameError: name 'x' is not defined" if it is not there), then decref the object it named
+        // BEGIN SOLUTION: afterwards `name` is not bound and the object it named holds one reference fewer (destroyed if that was its last). An unbound name is Python's error, in Python's words: a panic with "NameError: name 'x' is not defined" (with the name)
         let Some(old) = self.names.remove(name) else {
             panic!("NameError: name '{name}' is not defined")
         };
@@ -94,7 +90,7 @@ impl<H: HeapHooks> Heap<H> {
     /// If an argument was already destroyed, or if `body` panics.
     pub fn call<R>(&mut self, args: &[ObjId], body: impl FnOnce(&mut Self, &[ObjId]) -> R) -> R {
         // ANCHOR_END: sig_call
-        // BEGIN SOLUTION: incref each argument and record the frame (`self.push_frame(args)`); run `body(self, args)`; then take the frame back (`self.pop_frame()`), decref each of its arguments, and return the body's result
+        // BEGIN SOLUTION: while `body(self, args)` runs, the callee's frame holds one counted reference per argument (per occurrence) and is recorded with `push_frame`, so `roots()` lists it; once `body` returns, the frame is taken back with `pop_frame` and its references given up (which may destroy objects), and `call` returns what `body` returned
         for &arg in args {
             self.incref(arg);
         }

@@ -58,7 +58,7 @@ pub(super) enum Entry {
     Free {
         /// The serial of the object that was destroyed.
         serial: u64,
-        /// "a list", "an int", ...
+        /// "a list", "the int 7", ...
         what: Cow<'static, str>,
     },
 }
@@ -159,7 +159,7 @@ impl<H: HeapHooks> Heap<H> {
         self.hooks.deallocated(id, object);
         let tombstone = Entry::Free {
             serial: object.serial,
-            what: object.kind.with_article(),
+            what: object.kind.what(),
         };
         let Entry::Live(object) = std::mem::replace(&mut slot.entry, tombstone) else {
             unreachable!("is_alive checked the slot")
@@ -275,7 +275,7 @@ impl<H: HeapHooks> Heap<H> {
     /// `"object #3 (a list)"`: how messages name an object.
     pub(super) fn describe(&self, id: ObjId) -> String {
         let object = self.object(id);
-        format!("object #{} ({})", object.serial, object.kind.with_article())
+        format!("object #{} ({})", object.serial, object.kind.what())
     }
 
     /// Panics with a message saying why `id` names no live object.
