@@ -9,7 +9,8 @@
 //! ```
 //!
 //! and wraps the code under test in [`checked`], which says in the book's words what a misuse of
-//! freed memory or a leak means for this lab. Three things happen to every block:
+//! freed memory or a leak means for this lab. Its messages begin with `memory error: ` and
+//! `leak: `, which the grader reads as failures of those kinds. Three things happen to every block:
 //!
 //! * **It carries a header** just before it (its size and whether it is alive), so that freeing a
 //!   block twice, or freeing a pointer no allocation returned, is seen at once.
@@ -26,6 +27,14 @@
 //! is written down and reported by [`checked`], on the test's own thread, when the code under test
 //! returns. A double free is not carried out, and freed blocks stay mapped in quarantine: a test
 //! that misuses memory fails with a sentence, not a crash.
+//!
+//! Poison shows a write, but not a read: code that reads a freed count and finds poison (or, with
+//! the system allocator, whatever the allocator left there) may carry on as if nothing happened.
+//! For `unsafe` code that small tests exercise, [`Guarded`] goes further, at the cost of two pages
+//! per block: every block ends where an inaccessible page begins, and a freed block's pages become
+//! inaccessible too. The first read of a freed block, or past the end of a live one, stops the
+//! test at once; a handler installed by [`checked`] says what happened, in the lab's words, before
+//! the process dies (the grader then reports that sentence as the test's failure).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -48,7 +57,7 @@ const KEPT_VIOLATIONS: usize = 4;
 /// The allocator: the system's, with the checks above.
 pub struct Checking;
 
-/// Set by the first allocation [`Checking`] serves.
+/// Set by the first allocation [`Checking`] or [`Guarded`] serves.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// Something done wrong with memory, as the allocator saw it.
@@ -380,14 +389,21 @@ pub struct Meaning {
 /// when `meaning.leak` is given, blocks allocated and never freed. Fails the test with
 /// `meaning`'s words and what was found.
 ///
-/// The allocator of the test binary must be [`Checking`]; otherwise this checks nothing and says so.
+/// The allocator of the test binary must be [`Checking`] or [`Guarded`] (except under Miri, which
+/// checks all of this itself); otherwise this says so.
 #[track_caller]
 pub fn checked<T>(meaning: Meaning, test: impl FnOnce() -> T) -> T {
+    // Under Miri, which sees every misuse of memory and every leak itself (and runs the test
+    // binary on its own allocator), there is nothing for this to add.
+    if cfg!(miri) {
+        return test();
+    }
     assert!(
         installed(),
         "testkit::alloc::checked needs `#[global_allocator] static A: testkit::alloc::Checking = \
-         testkit::alloc::Checking;` in the test file"
+         testkit::alloc::Checking;` (or `Guarded`) in the test file"
     );
+    guard::prepare(meaning.misuse);
     let mark = Mark::now();
     let result = test();
     let me = thread_id();
@@ -414,23 +430,393 @@ pub fn checked<T>(meaning: Meaning, test: impl FnOnce() -> T) -> T {
             1 => String::new(),
             n => format!(" (and {} more such findings)", n - 1),
         };
-        panic!("{}\n  found: {}{more}", meaning.misuse, first.describe());
+        panic!(
+            "memory error: {}\n  found: {}{more}",
+            meaning.misuse,
+            first.describe()
+        );
     }
     if let Some(leak) = meaning.leak {
         let (blocks, bytes) = (mark.blocks_kept(), mark.bytes_kept());
         assert!(
             blocks <= 0,
-            "{leak}\n  found: {blocks} heap block(s), {bytes} bytes, allocated during the test \
-             and never freed"
+            "leak: {leak}\n  found: {blocks} heap block(s), {bytes} bytes, allocated during the \
+             test and never freed"
         );
     }
     result
 }
 
-/// Whether [`Checking`] is the allocator of this program: it notes its first allocation.
+/// Whether [`Checking`] or [`Guarded`] is the allocator of this program: it notes its first
+/// allocation.
 pub fn installed() -> bool {
     drop(std::hint::black_box(Box::new(0u64)));
     INSTALLED.load(Ordering::Relaxed)
+}
+
+/// The allocator for `unsafe` code under test: every block on pages of its own, ending where an
+/// inaccessible page begins; a freed block's pages inaccessible as well (module documentation).
+/// Slow and memory-hungry (two pages a block): for the tests of small `unsafe` code only.
+pub struct Guarded;
+
+// SAFETY: every block handed out lies inside a fresh anonymous mapping that is readable and
+// writable, is at least the requested size and alignment, and is not handed out again (its
+// mapping is unmapped only after it has left the quarantine); the headers read and written are
+// inside the same mapping, before the block.
+unsafe impl GlobalAlloc for Guarded {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        INSTALLED.store(true, Ordering::Relaxed);
+        let Some(block) = guard::map(layout) else {
+            return std::ptr::null_mut();
+        };
+        count(layout.size() as isize, 1);
+        block
+    }
+
+    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
+        match guard::unmap(block, layout) {
+            Ok(()) => count(-(layout.size() as isize), -1),
+            Err(violation) => record(violation),
+        }
+    }
+
+    unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: `new_layout` is valid and its size is non-zero (the caller's contract).
+        let fresh = unsafe { self.alloc(new_layout) };
+        if !fresh.is_null() {
+            // SAFETY: both blocks are valid for the smaller size and do not overlap; the old one
+            // is then freed once, with its own layout.
+            unsafe {
+                std::ptr::copy_nonoverlapping(block, fresh, layout.size().min(new_size));
+                self.dealloc(block, layout);
+            }
+        }
+        fresh
+    }
+}
+
+/// The pages of [`Guarded`], and the handler that explains a fault in them.
+mod guard {
+    use std::alloc::Layout;
+    use std::cell::UnsafeCell;
+    use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+
+    use super::{ALIVE, FREED, Violation};
+
+    /// At the start of every mapping: the mark, then the mapping's length.
+    const MAPPING: u64 = 0x6743_4C41_4253_4744;
+    /// Before every block: `magic`, `size`, the mapping's start and length, and the block's
+    /// start, 8 bytes each.
+    const HEADER: usize = 40;
+    /// How many freed mappings stay inaccessible before the oldest is unmapped.
+    const KEPT: usize = 8192;
+
+    /// The system's page size, asked once.
+    fn page() -> usize {
+        static PAGE: AtomicUsize = AtomicUsize::new(0);
+        match PAGE.load(Ordering::Relaxed) {
+            0 => {
+                // SAFETY: sysconf has no memory-safety preconditions.
+                let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+                let size = usize::try_from(size)
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .unwrap_or(4096);
+                PAGE.store(size, Ordering::Relaxed);
+                size
+            }
+            size => size,
+        }
+    }
+
+    /// A freed mapping, inaccessible.
+    #[derive(Clone, Copy)]
+    struct Freed {
+        base: usize,
+        len: usize,
+        block: usize,
+        size: usize,
+    }
+
+    struct Ring {
+        slots: UnsafeCell<[Option<Freed>; KEPT]>,
+        next: AtomicUsize,
+        locked: AtomicBool,
+    }
+
+    // SAFETY: `slots` is written only under `locked`; the fault handler only reads it, and a torn
+    // read there at worst misnames a fault that kills the process anyway.
+    unsafe impl Sync for Ring {}
+
+    static FREED_RING: Ring = Ring {
+        slots: UnsafeCell::new([None; KEPT]),
+        next: AtomicUsize::new(0),
+        locked: AtomicBool::new(false),
+    };
+
+    /// Where the header of the block at `start` is: `HEADER` bytes before it, 8-aligned.
+    fn header_of(start: usize) -> usize {
+        (start - HEADER) & !7
+    }
+
+    /// Maps a block for `layout`: its end at the start of an inaccessible page.
+    pub(super) fn map(layout: Layout) -> Option<*mut u8> {
+        let page = page();
+        let data = (layout.size() + layout.align() + HEADER + 24).div_ceil(page) * page;
+        let len = data + page;
+        // SAFETY: an anonymous private mapping at an address of the kernel's choice: no memory
+        // of the program is touched.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return None;
+        }
+        let base = base.cast::<u8>();
+        // SAFETY: the last page lies inside the mapping just made.
+        if unsafe { libc::mprotect(base.add(data).cast(), page, libc::PROT_NONE) } != 0 {
+            // SAFETY: unmapping the mapping just made, once.
+            unsafe { libc::munmap(base.cast(), len) };
+            return None;
+        }
+        // The block ends where the inaccessible page begins, as far as its alignment allows.
+        let end = base as usize + data;
+        let start = (end - layout.size()) & !(layout.align() - 1);
+        // SAFETY: the header and the mapping's first 16 bytes are inside the data pages (`data`
+        // leaves room for both), writable, and 8-aligned.
+        unsafe {
+            base.cast::<u64>().write(MAPPING);
+            base.cast::<u64>().add(1).write(len as u64);
+            let header = header_of(start) as *mut u64;
+            header.write(ALIVE);
+            header.add(1).write(layout.size() as u64);
+            header.add(2).write(base as u64);
+            header.add(3).write(len as u64);
+            header.add(4).write(start as u64);
+        }
+        Some(start as *mut u8)
+    }
+
+    /// Frees a block of [`map`]: its pages become inaccessible, and the oldest freed mapping is
+    /// given back to the system.
+    pub(super) fn unmap(block: *mut u8, layout: Layout) -> Result<(), Violation> {
+        let header = header_of(block as usize) as *mut u64;
+        // SAFETY: a block of `map` has its header just before it, in its (accessible) mapping.
+        // A freed block's header is inaccessible: freeing it again faults, which the handler
+        // reports. A pointer of no mapping of ours is what the magic number catches.
+        let (magic, base, len) =
+            unsafe { (header.read(), header.add(2).read(), header.add(3).read()) };
+        if magic != ALIVE {
+            return Err(if magic == FREED {
+                Violation::DoubleFree {
+                    address: block as usize,
+                    size: layout.size(),
+                }
+            } else {
+                Violation::InvalidFree {
+                    address: block as usize,
+                }
+            });
+        }
+        let (base, len) = (base as usize, len as usize);
+        // SAFETY: the header is inside the accessible mapping (checked by its magic).
+        unsafe { header.write(FREED) };
+        // SAFETY: `base .. base + len - page` are the mapping's data pages, made inaccessible.
+        unsafe { libc::mprotect(base as *mut libc::c_void, len - page(), libc::PROT_NONE) };
+        let freed = Freed {
+            base,
+            len,
+            block: block as usize,
+            size: layout.size(),
+        };
+        while FREED_RING
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            std::hint::spin_loop();
+        }
+        let slot = FREED_RING.next.fetch_add(1, Ordering::Relaxed) % KEPT;
+        // SAFETY: the lock is held: no other writer.
+        let evicted = unsafe { (*FREED_RING.slots.get())[slot].replace(freed) };
+        FREED_RING.locked.store(false, Ordering::Release);
+        if let Some(old) = evicted {
+            // SAFETY: the oldest freed mapping, unmapped once, as a whole.
+            unsafe { libc::munmap(old.base as *mut libc::c_void, old.len) };
+        }
+        Ok(())
+    }
+
+    /// What the handler says first: the lab's words for a misuse of memory.
+    static WORDS: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+    static WORDS_LEN: AtomicUsize = AtomicUsize::new(0);
+    static HANDLER: AtomicBool = AtomicBool::new(false);
+
+    /// The handlers that were there before ours: a fault that is not ours goes back to them.
+    struct Previous(UnsafeCell<[std::mem::MaybeUninit<libc::sigaction>; 2]>);
+    // SAFETY: written once, before the handler is installed; only read afterwards.
+    unsafe impl Sync for Previous {}
+    static PREVIOUS: Previous = Previous(UnsafeCell::new([std::mem::MaybeUninit::uninit(); 2]));
+    const SIGNALS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+
+    /// Sets the words for a misuse of memory, and installs the fault handler (once; after the
+    /// standard library's own, which it hands stack overflows back to).
+    pub(super) fn prepare(words: &'static str) {
+        WORDS_LEN.store(words.len(), Ordering::Relaxed);
+        WORDS.store(words.as_ptr().cast_mut(), Ordering::Release);
+        if HANDLER.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for (i, signal) in SIGNALS.into_iter().enumerate() {
+            // SAFETY: a zeroed sigaction is valid to fill in; the handler has the SA_SIGINFO
+            // signature; PREVIOUS is written here only, before any fault can read it.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_fault as *const () as libc::sighandler_t;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let previous = (*PREVIOUS.0.get())[i].as_mut_ptr();
+                libc::sigaction(signal, &action, previous);
+            }
+        }
+    }
+
+    /// Writes bytes to stderr (async-signal-safe).
+    fn say(bytes: &[u8]) {
+        // SAFETY: `bytes` is valid for its length.
+        unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+    }
+
+    /// Writes a number in decimal, without allocating.
+    fn say_number(mut n: usize) {
+        let mut digits = [0u8; 24];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        say(&digits[at..]);
+    }
+
+    /// The fault handler: a fault in a freed block, or just past a live one, is said in words;
+    /// then the previous handler takes the fault (the process dies of it, or the standard library
+    /// reports a stack overflow). Only async-signal-safe calls.
+    extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo for a SA_SIGINFO handler of SIGSEGV/SIGBUS.
+        let address = unsafe { (*info).si_addr() } as usize;
+        let words = WORDS.load(Ordering::Acquire);
+        let words: &[u8] = if words.is_null() {
+            b"memory was used in a way the code under test must not"
+        } else {
+            // SAFETY: WORDS points to a &'static str of WORDS_LEN bytes.
+            unsafe { std::slice::from_raw_parts(words, WORDS_LEN.load(Ordering::Relaxed)) }
+        };
+        // SAFETY: read without the lock, as its Sync impl says.
+        let freed = unsafe { &*FREED_RING.slots.get() }
+            .iter()
+            .flatten()
+            .find(|f| (f.base..f.base + f.len).contains(&address))
+            .copied();
+        let page = page();
+        let guard_start = address & !(page - 1);
+        if let Some(f) = freed {
+            say(b"\nmemory error: ");
+            say(words);
+            say(b"\n  found: a block of ");
+            say_number(f.size);
+            say(b" bytes was used (read, written or freed again) after it was freed");
+            if (f.block..f.block + f.size).contains(&address) {
+                say(b", at byte ");
+                say_number(address - f.block);
+                say(b" of it");
+            }
+            say(b"\n");
+        } else if let Some(base) = guard_start.checked_sub(page)
+            && !is_freed(base)
+            && is_ours(base, page)
+        {
+            // SAFETY: `is_ours` checked the page is mapped and readable, and marked as ours.
+            let header = unsafe { find_header(base, guard_start) };
+            say(b"\nmemory error: ");
+            say(words);
+            say(b"\n  found: the code read or wrote past the end of a block");
+            if let Some((block, size)) = header {
+                say(b" of ");
+                say_number(size);
+                say(b" bytes, at byte ");
+                say_number(address.saturating_sub(block));
+                say(b" from its start");
+            }
+            say(b"\n");
+        }
+        // The previous handler takes the fault when the instruction runs again.
+        let index = usize::from(signal == libc::SIGBUS);
+        // SAFETY: PREVIOUS[index] was filled by `prepare` before this handler was installed.
+        unsafe {
+            let previous = (*PREVIOUS.0.get())[index].as_ptr();
+            libc::sigaction(signal, previous, std::ptr::null_mut());
+        }
+    }
+
+    fn is_freed(address: usize) -> bool {
+        // SAFETY: read without the lock, as its Sync impl says.
+        unsafe { &*FREED_RING.slots.get() }
+            .iter()
+            .flatten()
+            .any(|f| (f.base..f.base + f.len).contains(&address))
+    }
+
+    /// Whether `base` is the first page of a one-page mapping of ours: mapped, readable, and
+    /// marked. `mincore` tells whether it is mapped without touching it.
+    fn is_ours(base: usize, page: usize) -> bool {
+        let mut resident = 0u8;
+        // SAFETY: mincore writes one byte for one page into `resident`.
+        let mapped = unsafe { libc::mincore(base as *mut libc::c_void, page, &mut resident) } == 0;
+        // SAFETY: the page is mapped, and not one of ours made inaccessible (checked by the
+        // caller); a mapping of ours begins with its mark and its length.
+        mapped
+            && unsafe { (base as *const u64).read_volatile() } == MAPPING
+            && unsafe { (base as *const u64).add(1).read_volatile() } as usize == 2 * page
+    }
+
+    /// The block in the one-page mapping at `base` (whose guard page starts at `end`).
+    ///
+    /// # Safety
+    ///
+    /// `base` must be the readable first page of a mapping of [`map`].
+    unsafe fn find_header(base: usize, end: usize) -> Option<(usize, usize)> {
+        // The block's header is the only word marked ALIVE in the page; it records the block's
+        // start and size.
+        let mut at = base + 16;
+        while at + HEADER <= end {
+            // SAFETY: `at` stays inside the readable page, 8-aligned.
+            let magic = unsafe { (at as *const u64).read_volatile() };
+            if magic == ALIVE {
+                // SAFETY: as above: the header's words are inside the page.
+                let (size, start) = unsafe {
+                    let header = at as *const u64;
+                    (header.add(1).read_volatile(), header.add(4).read_volatile())
+                };
+                return Some((start as usize, size as usize));
+            }
+            at += 8;
+        }
+        None
+    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ fn a_write_after_free_is_caught_with_the_tests_words() {
         })
     });
     assert!(
-        message.starts_with("the code used memory after freeing it"),
+        message.starts_with("memory error: the code used memory after freeing it"),
         "{message}"
     );
     assert!(
@@ -88,7 +88,7 @@ fn a_leak_is_caught() {
         })
     });
     assert!(
-        message.starts_with("the code kept memory it should have freed"),
+        message.starts_with("leak: the code kept memory it should have freed"),
         "{message}"
     );
     assert!(message.contains("1 heap block(s), 100 bytes"), "{message}");

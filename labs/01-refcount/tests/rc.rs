@@ -6,11 +6,13 @@
 //! and on `std::rc::Rc` and compares them after every step. Drops are witnessed by a
 //! [`DropProbe`]: each value must be dropped exactly once, never twice, never zero times.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc as StdRc, Weak as StdWeak};
 
 use refcount::{Rc, Weak};
+#[cfg(not(miri))]
+use testkit::alloc::Guarded;
+use testkit::alloc::{Mark, Meaning, checked};
 use testkit::{DropProbe, Token, XorShift64, assert_expected, check_programs};
 
 /// The two counts of `rc`'s box, `(strong, weak)`: the pair most tests check.
@@ -38,66 +40,31 @@ fn assert_drops(probe: &DropProbe, expected: usize, when: &str) {
     );
 }
 
-/// The system allocator, counting the heap blocks each thread has allocated and not yet freed,
-/// so that a test can see a box that was never freed (dropping the value is not enough: the box
-/// must go too). Every test runs on its own thread, so each test has its own count.
-struct CountingAllocator;
-
-thread_local! {
-    static LIVE_BLOCKS: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count_blocks(change: isize) {
-    // `try_with` because the allocator also serves threads whose locals are being torn down.
-    let _ = LIVE_BLOCKS.try_with(|live| live.set(live.get() + change));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds the `GlobalAlloc`
-// contract; the counting on the side never touches the memory.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which is `System`'s too.
-        let block = unsafe { System.alloc(layout) };
-        if !block.is_null() {
-            count_blocks(1);
-        }
-        block
-    }
-
-    unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract, which is `System`'s too.
-        unsafe { System.dealloc(block, layout) };
-        count_blocks(-1);
-    }
-
-    unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, which is `System`'s too.
-        // A block that moves is still one block, so the count does not change.
-        unsafe { System.realloc(block, layout, new_size) }
-    }
-}
-
+/// The allocator of these tests: testkit's guarded allocator. Every box gets pages of its own,
+/// ending where an inaccessible page begins, and a freed box's pages become inaccessible: code
+/// that reads a box after freeing it stops at once, and the test fails with the words below
+/// (rc.md#drop-pitfall), not with whatever the freed bytes happened to hold. It also counts the
+/// blocks each test's thread holds, to see a box that is never freed. (Under Miri, which checks
+/// all of this itself and cannot run page protections, the system allocator.)
+#[cfg(not(miri))]
 #[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+static ALLOCATOR: Guarded = Guarded;
 
-/// How many heap blocks this thread has allocated and not freed (since it started).
-fn live_blocks() -> isize {
-    LIVE_BLOCKS.with(Cell::get)
-}
+/// What a misuse of memory and a leak mean in these tests, in the book's words.
+const BOXES: Meaning = Meaning {
+    misuse: "a box was used after it was freed: freed while an Rc or a Weak still used it, or \
+             freed twice (see book/src/01-refcount/rc.md#drop-pitfall)",
+    leak: Some(
+        "a box was never freed: a box must be freed when its last Rc or Weak goes (see \
+         book/src/01-refcount/rc.md#rc-clone-drop)",
+    ),
+};
 
-/// Runs `test`, then checks that every heap block it allocated has been freed: each box, once
-/// no `Rc` and no `Weak` points to it any more.
+/// Runs `test`, then checks that every heap block it allocated has been freed (each box, once no
+/// `Rc` and no `Weak` points to it any more) and that no box was used after it was freed.
 #[track_caller]
 fn frees_every_box(test: impl FnOnce()) {
-    let before = live_blocks();
-    test();
-    let leaked = live_blocks() - before;
-    assert_expected(
-        "heap blocks this test allocated and never freed, once every Rc and Weak was dropped \
-         (a box must be freed when its last Rc or Weak goes)",
-        &0,
-        &leaked,
-    );
+    checked(BOXES, test);
 }
 
 // The box and `new` (sections `rc-box`, `rc-new`).
@@ -986,7 +953,7 @@ fn mismatch(what: &str, ours_succeeded: bool) -> String {
 /// after every step, then drops everything and checks that every value was dropped exactly once
 /// and every box freed.
 fn matches_std(program: &[Op]) -> Result<(), String> {
-    let blocks_before = live_blocks();
+    let mark = Mark::now();
     let mut slots = Slots {
         strong: Vec::new(),
         weak: Vec::new(),
@@ -1019,7 +986,7 @@ fn matches_std(program: &[Op]) -> Result<(), String> {
             drops.0, drops.1
         ));
     }
-    let leaked = live_blocks() - blocks_before;
+    let leaked = mark.blocks_kept();
     if leaked != 0 {
         return Err(format!(
             "after dropping every pointer, {leaked} heap blocks were never freed (std::rc::Rc \

@@ -172,6 +172,19 @@ impl TestResult {
                  anything: return a value (or panic) instead."
                     .to_string(),
             ),
+            Outcome::MemoryError { .. } => Some(format!(
+                "A use of freed memory (or of memory past a block's end) is not a wrong answer but \
+                 a broken rule of `unsafe` code: something still used a block after the code \
+                 freed it. Find who frees it, and who uses it afterwards: free only once nothing \
+                 can reach the block. `cargo xtask miri --lab {n}` names the line, if you have \
+                 nightly Rust with Miri."
+            )),
+            Outcome::Leak { .. } => Some(
+                "Memory the code allocated was never freed: something kept its last owner alive \
+                 (a count never brought to zero, a block not freed when its last pointer went, a \
+                 cycle). Follow one object from its allocation to the moment it should go."
+                    .to_string(),
+            ),
             Outcome::UndefinedBehaviour { .. } => Some(
                 "The test passes, and still the code breaks a rule of `unsafe` Rust that a \
                  normal run does not check: Miri ran it again and names the operation and the \
@@ -200,7 +213,9 @@ impl TestResult {
         match &self.run.outcome {
             Outcome::Passed | Outcome::NotStarted { .. } | Outcome::Missing => "",
             Outcome::Failed { message, .. } if !message.trim().is_empty() => message,
-            Outcome::UndefinedBehaviour { message, .. } => message,
+            Outcome::UndefinedBehaviour { message, .. }
+            | Outcome::MemoryError { message }
+            | Outcome::Leak { message } => message,
             _ => &self.run.output,
         }
     }

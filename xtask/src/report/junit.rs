@@ -122,7 +122,11 @@ fn classname(lab: &LabResult) -> String {
 fn kind(outcome: &Outcome) -> Option<NonSuccessKind> {
     match outcome {
         Outcome::Passed => None,
-        Outcome::Failed { .. } | Outcome::NotStarted { .. } => Some(NonSuccessKind::Failure),
+        Outcome::Failed { .. }
+        | Outcome::NotStarted { .. }
+        | Outcome::MemoryError { .. }
+        | Outcome::Leak { .. }
+        | Outcome::UndefinedBehaviour { .. } => Some(NonSuccessKind::Failure),
         _ => Some(NonSuccessKind::Error),
     }
 }

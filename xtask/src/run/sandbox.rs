@@ -79,6 +79,17 @@ pub enum Outcome {
     Missing,
     /// The lab did not compile, so the test could not run.
     NotCompiled,
+    /// The test's checking allocator (testkit's `alloc`) caught memory misused: a block read,
+    /// written or freed again after it was freed, or used past its end.
+    MemoryError {
+        /// What the allocator said, in the lab's words.
+        message: String,
+    },
+    /// The test's checking allocator found memory the code allocated and never freed.
+    Leak {
+        /// What it said, in the lab's words.
+        message: String,
+    },
     /// The test passed, but Miri found undefined behaviour (or a leak) when it ran it again.
     UndefinedBehaviour {
         /// What Miri said, in plain words.
@@ -105,6 +116,8 @@ impl Outcome {
             Outcome::Missing => "missing",
             Outcome::NotCompiled => "not_compiled",
             Outcome::UndefinedBehaviour { .. } => "undefined_behaviour",
+            Outcome::MemoryError { .. } => "memory_error",
+            Outcome::Leak { .. } => "leak",
         }
     }
 
@@ -163,6 +176,11 @@ impl Outcome {
                                  put behind #[cfg]/#[ignore]?"
                 .into(),
             Outcome::NotCompiled => "not run: the lab does not compile".into(),
+            Outcome::MemoryError { message } | Outcome::Leak { message } => message
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("memory misused")
+                .to_string(),
             Outcome::UndefinedBehaviour { plain, .. } => {
                 format!("passes, but Miri found undefined behaviour: {plain}")
             }
@@ -386,6 +404,10 @@ fn run_under_limits(
     })
 }
 
+/// How testkit's checking allocators begin what they caught (`testkit/src/alloc.rs`).
+const MEMORY_ERROR: &str = "memory error: ";
+const LEAK: &str = "leak: ";
+
 /// Reads the outcome from the exit status and the output.
 fn classify(status: ExitStatus, output: &str, limits: Limits) -> Outcome {
     let passed_line = output
@@ -400,7 +422,26 @@ fn classify(status: ExitStatus, output: &str, limits: Limits) -> Outcome {
             mib: limits.memory_mib,
         };
     }
+    // testkit's checking allocators say what they caught on a line of their own, and a fault
+    // in a guarded block kills the process right after.
+    if let Some(at) = output.find(MEMORY_ERROR) {
+        let said: Vec<&str> = output[at..]
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .take(4)
+            .collect();
+        return Outcome::MemoryError {
+            message: said.join("\n"),
+        };
+    }
     let panic = find_panic(output);
+    if let Some(Outcome::Failed { message, .. }) = &panic
+        && message.starts_with(LEAK)
+    {
+        return Outcome::Leak {
+            message: message.clone(),
+        };
+    }
     if let Some(signal) = status.signal() {
         if signal == libc::SIGXFSZ {
             return Outcome::OutputLimit;
