@@ -178,6 +178,19 @@ fn large_request_gets_its_own_chunk() {
         &(16 + 100_000 + 16),
         &bump.allocated_bytes(),
     );
+    // A request of exactly the next chunk's size is not large: it gets a chunk of that size,
+    // which becomes current (and full), and the size after it doubles.
+    let exact = Bump::with_chunk_size(1024);
+    exact.alloc_layout(layout(16, 16));
+    exact.alloc_layout(layout(2048, 16));
+    exact.alloc_layout(layout(16, 16));
+    assert_expected(
+        "(chunks, capacity_bytes) after 16 bytes, then exactly 2048 (the next chunk's size), then \
+         16 more: the 2048-byte chunk became current and full, so the last block opened a chunk \
+         of 4096",
+        &(3, 1024 + 2048 + 4096),
+        &(exact.chunk_count(), exact.capacity_bytes()),
+    );
 }
 
 #[test]

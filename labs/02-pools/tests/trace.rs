@@ -308,6 +308,17 @@ fn replay_detects_an_overlapping_block() {
         error.message.contains("block 1"),
         "the error reads `{error}`: expected it to name block 1, the live block overlapped"
     );
+    // Blocks that touch (one ends where the next begins) do not overlap, on either side.
+    for downward in [false, true] {
+        let side = if downward { "below" } else { "above" };
+        if let Err(e) = replay_checked(&trace(&four_blocks()), &mut Packed::new(downward), nothing)
+        {
+            panic!(
+                "the replay on an allocator that packs each block right {side} the last stopped \
+                 with `{e}`: blocks that only touch do not overlap"
+            );
+        }
+    }
 }
 
 #[test]
@@ -446,6 +457,59 @@ impl Allocator for Silent {
     }
 }
 
+/// A fake allocator that packs blocks back to back in a buffer of its own, each rounded up to 16
+/// bytes, never reusing one: upward (each block right after the last) or downward (each right
+/// before it). Blocks touch, and never overlap.
+struct Packed {
+    buffer: Vec<u128>,
+    /// Bytes handed out so far.
+    used: usize,
+    downward: bool,
+}
+
+impl Packed {
+    fn new(downward: bool) -> Packed {
+        Packed {
+            buffer: vec![0; 4096],
+            used: 0,
+            downward,
+        }
+    }
+}
+
+impl Allocator for Packed {
+    fn name(&self) -> &'static str {
+        "packed"
+    }
+
+    fn malloc(&mut self, size: usize) -> Option<NonNull<u8>> {
+        let take = size.max(1).next_multiple_of(16);
+        let bytes = self.buffer.len() * 16;
+        if self.used + take > bytes {
+            return None;
+        }
+        let offset = if self.downward {
+            bytes - self.used - take
+        } else {
+            self.used
+        };
+        self.used += take;
+        // SAFETY: `offset + take` is within the buffer, which lives as long as `self`.
+        NonNull::new(unsafe { self.buffer.as_mut_ptr().cast::<u8>().add(offset) })
+    }
+
+    unsafe fn free(&mut self, _ptr: NonNull<u8>) {}
+
+    unsafe fn realloc(&mut self, ptr: NonNull<u8>, new_size: usize) -> Option<NonNull<u8>> {
+        let fresh = self.malloc(new_size)?;
+        // SAFETY: the old block is live and at least as long as what the replay wrote into it
+        // (its size, which is at most `new_size` here or copied only as far as the smaller);
+        // the new block is fresh, so they do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(ptr.as_ptr(), fresh.as_ptr(), new_size) };
+        Some(fresh)
+    }
+}
+
 #[test]
 fn utilisation_is_peak_live_over_peak_footprint() {
     // Each block costs its size rounded up to 64 bytes in the `Rounding` allocator's footprint.
@@ -480,6 +544,12 @@ fn utilisation_is_peak_live_over_peak_footprint() {
             silent.peak_footprint,
             silent.utilisation,
         ),
+    );
+    assert_expected(
+        "utilisation(0, Some(0)), an allocator that held nothing: a footprint of 0 has no \
+         utilisation (0 / 0 is not a share)",
+        &None,
+        &pools::trace::utilisation(0, Some(0)),
     );
 }
 
