@@ -1,4 +1,4 @@
-//! Step 8: breaking the cycles.
+//! Breaking the garbage's cycles.
 //!
 //! The collector never frees an object itself. It calls each garbage container's `tp_clear`
 //! ([`Heap::clear`]), which makes the container drop the references it holds; the cycle is

@@ -1,4 +1,4 @@
-//! Steps 6 and 7: finalizers, and the objects they bring back (PEP 442).
+//! Finalizers, and the objects they bring back (PEP 442).
 //!
 //! Before Python 3.4, a cycle containing an object with a `__del__` was never freed: in what
 //! order should the finalizers run, when each may use the others? The collector gave up and

@@ -1,4 +1,4 @@
-//! Step 4: stop tracking containers that can never be part of a cycle.
+//! Untracking: stop tracking containers that can never be part of a cycle.
 //!
 //! Every tracked object costs the collector time in every collection that includes it. A tuple
 //! that holds only ints and strings can never be part of a cycle (a tuple is immutable, so it

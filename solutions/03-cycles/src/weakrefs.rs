@@ -1,4 +1,4 @@
-//! Step 5: weak references to garbage.
+//! Weak references to garbage.
 //!
 //! A weak reference does not keep its referent alive, so the collector may free an object that
 //! weakrefs still point to. Before anything is freed, each of those weakrefs must be cleared
