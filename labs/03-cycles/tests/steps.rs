@@ -742,7 +742,9 @@ fn three_generations(heap: &mut Heap) -> Names {
 fn start_collection_resets_the_counts_and_merges_the_younger_generations() {
     let list = GcList::generation;
     let (zero, one, two) = (["a0", "b0", "c0"], ["a1", "b1", "c1"], ["a2", "b2", "c2"]);
-    let cases: [(usize, [usize; 3], [Vec<&str>; 3], GcList); 3] = [
+    // (generation collected, counts afterwards, generations afterwards, old)
+    type Case<'a> = (usize, [usize; 3], [Vec<&'a str>; 3], GcList);
+    let cases: [Case; 3] = [
         (
             0,
             [0, 4, 2],
