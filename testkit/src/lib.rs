@@ -155,7 +155,8 @@ pub fn shrink<Op: Clone>(program: &[Op], mut fails: impl FnMut(&[Op]) -> bool) -
 /// Runs seeded random programs: for each seed, `generate` makes a program and `check` runs it,
 /// returning `Err(why)` on the first wrong step (panics count as failures). A failing program is
 /// shrunk, and the test fails with the seed, the shortest failing program and the reason, so it
-/// can be replayed and read.
+/// can be replayed and read. `#[track_caller]`: "failed at" names the test's line.
+#[track_caller]
 pub fn check_programs<Op: Clone + Debug>(
     what: &str,
     seeds: impl IntoIterator<Item = u64>,

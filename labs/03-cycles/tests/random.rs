@@ -512,6 +512,7 @@ fn compare_with_reference(program: &[Op]) -> Result<(), String> {
 }
 
 /// Runs `seeds` programs of `length` statements with `emphasis`.
+#[track_caller]
 fn check_random(what: &str, emphasis: Emphasis, seeds: std::ops::Range<u64>, length: usize) {
     check_programs(
         what,
