@@ -117,8 +117,8 @@ fn assert_same_as_reference<T: PartialEq + Debug>(theirs: &Run<T>, yours: &Run<T
     assert_same(
         "the heap at the end: every object (its count, its list), the names, the GC lists in \
          order, the allocation counts",
-        &names.dump(&theirs.heap),
-        &names.dump(&yours.heap),
+        &names.dump_lines(&theirs.heap),
+        &names.dump_lines(&yours.heap),
     );
     assert_same(
         "what happened, in order: finalizers, callbacks, frees",

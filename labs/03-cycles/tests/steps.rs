@@ -117,7 +117,7 @@ fn update_refs_copies_each_count_into_gc_refs_of_its_list_only() {
     move_to(&mut heap, mine, &[t, a, n, b]);
     mark_every_object(&mut heap, -7);
     let names = Names::bound(&heap);
-    let before = names.dump(&heap);
+    let before = names.dump_lines(&heap);
     let others_before = refs_of_others(&names, &heap, &[t, a, n, b]);
 
     cycles::update_refs(&mut heap, mine);
@@ -139,7 +139,7 @@ fn update_refs_copies_each_count_into_gc_refs_of_its_list_only() {
     assert_expected(
         "the heap after update_refs: it changes no count and moves nothing",
         &before,
-        &names.dump(&heap),
+        &names.dump_lines(&heap),
     );
     assert_keeps_invariants(&names, &heap, "update_refs");
 }
@@ -208,7 +208,7 @@ fn subtract_refs_subtracts_only_references_from_inside_the_list() {
         ]),
         &refs_of(&names, &heap, &members),
     );
-    let before = names.dump(&heap);
+    let before = names.dump_lines(&heap);
 
     cycles::subtract_refs(&mut heap, mine);
 
@@ -237,7 +237,7 @@ fn subtract_refs_subtracts_only_references_from_inside_the_list() {
     assert_expected(
         "the heap after subtract_refs: it changes no count and moves nothing",
         &before,
-        &names.dump(&heap),
+        &names.dump_lines(&heap),
     );
     assert_keeps_invariants(&names, &heap, "subtract_refs");
 }

@@ -142,6 +142,11 @@ impl Names {
         self.rename(&heap.dump())
     }
 
+    /// [`dump`](Names::dump), one line per element, so that a difference shows line by line.
+    pub fn dump_lines(&self, heap: &Heap) -> Vec<String> {
+        self.dump(heap).lines().map(str::to_string).collect()
+    }
+
     /// `text` with every `#N` of a named object replaced by its name.
     pub fn rename(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
@@ -174,8 +179,8 @@ pub fn assert_same_heap(names: &Names, reference: &Heap, yours: &Heap, after: &s
             "after {after}, the heap: every object (its count, its list), the names, the GC \
              lists in order, the allocation counts"
         ),
-        &names.dump(reference),
-        &names.dump(yours),
+        &names.dump_lines(reference),
+        &names.dump_lines(yours),
     );
     testkit::assert_same(
         &format!("after {after}, what happened, in order: finalizers, callbacks, frees"),
