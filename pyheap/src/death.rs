@@ -116,10 +116,16 @@ impl Heap {
 
     /// Whether `id` is an instance whose class has a `__del__` that has not run yet.
     pub(crate) fn has_pending_finalizer(&self, id: ObjId) -> bool {
+        self.has_finalizer(id) && !self.is_finalized(id)
+    }
+
+    /// Whether the type of `id` has a `tp_finalize` slot: here, whether `id` is an instance of
+    /// a class that defines `__del__`. Says nothing about whether it already ran: that is the
+    /// FINALIZED flag ([`is_finalized`](Heap::is_finalized)).
+    #[track_caller]
+    pub fn has_finalizer(&self, id: ObjId) -> bool {
         match self.kind(id) {
-            Kind::Instance { class, .. } => {
-                self.class(*class).finalizer.is_some() && !self.is_finalized(id)
-            }
+            Kind::Instance { class, .. } => self.class(*class).finalizer.is_some(),
             _ => false,
         }
     }
@@ -129,7 +135,10 @@ impl Heap {
     fn call_finalizer_from_dealloc(&mut self, id: ObjId) -> bool {
         self.track(id);
         self.object_mut(id).refcount = 1; // the temporary resurrection
-        self.finalize(id);
+        // PyObject_CallFinalizer: the caller checked the FINALIZED flag; it is set only after
+        // the call (`gc.is_finalized(self)` is False inside a `__del__` run by a death).
+        self.tp_finalize(id);
+        self.set_finalized(id);
         let object = self.object_mut(id);
         object.refcount -= 1;
         if object.refcount > 0 {
@@ -141,30 +150,35 @@ impl Heap {
         true
     }
 
-    /// `PyObject_CallFinalizer(id)`: if `id` is an instance whose class has a `__del__` and it
-    /// is not finalized yet, logs [`Event::Finalized`], runs the `__del__`, then marks the object
-    /// FINALIZED (`gc.is_finalized` is false *during* `__del__`, as CPython 3.11.7 shows).
-    /// Returns whether a finalizer ran. This is what a collector's `finalize_garbage` calls; the
-    /// caller must hold a reference to `id` (the collector's object is alive, so it does).
+    /// `Py_TYPE(id)->tp_finalize(id)`: runs the `__del__` of `id`, logging [`Event::Finalized`]
+    /// first, and nothing else. Like the C slot, it neither reads nor sets the FINALIZED flag:
+    /// keeping a `__del__` to one run per object (PEP 442) is the caller's job. At a death the
+    /// heap does it itself (`PyObject_CallFinalizer`); in a collection, `finalize_garbage` must:
+    /// test [`is_finalized`](Heap::is_finalized), and [`set_finalized`](Heap::set_finalized)
+    /// before the call, as CPython does. The caller must also hold a reference to `id`.
+    ///
+    /// # Panics
+    /// If the type of `id` has no `tp_finalize` ([`has_finalizer`](Heap::has_finalizer) is false):
+    /// CPython's `finalize_garbage` checks the slot before calling it.
     #[track_caller]
-    pub fn finalize(&mut self, id: ObjId) -> bool {
-        if !self.has_pending_finalizer(id) {
-            return false;
-        }
+    pub fn tp_finalize(&mut self, id: ObjId) {
         let Kind::Instance { class, .. } = self.kind(id) else {
-            unreachable!("has_pending_finalizer checked it is an instance")
+            panic!(
+                "{} has no tp_finalize (only instances of a class with a __del__ have one): \
+                 check Heap::has_finalizer before calling Heap::tp_finalize",
+                self.describe(id)
+            )
         };
-        let actions = self
-            .class(*class)
-            .finalizer
-            .clone()
-            .expect("checked")
-            .actions;
+        let Some(finalizer) = self.class(*class).finalizer.clone() else {
+            panic!(
+                "{} has no tp_finalize (its class defines no __del__): check \
+                 Heap::has_finalizer before calling Heap::tp_finalize",
+                self.describe(id)
+            )
+        };
         let serial = self.serial(id);
         self.events.push(Event::Finalized(serial));
-        self.run_actions(id, &actions, serial);
-        self.set_finalized(id);
-        true
+        self.run_actions(id, &finalizer.actions, serial);
     }
 
     /// Runs a `__del__` or callback body with `me` as self. An action that raises (a name not

@@ -175,8 +175,9 @@ impl Heap {
         self.object(id).gc.finalized
     }
 
-    /// `_PyGC_SET_FINALIZED(id)`: records that its finalizer ran. A collector's
-    /// `finalize_garbage` calls [`finalize`](Heap::finalize), which sets it for you.
+    /// `_PyGC_SET_FINALIZED(id)`: records that its finalizer ran, or is about to, so that it never
+    /// runs again. [`tp_finalize`](Heap::tp_finalize) does not set it: a collector's
+    /// `finalize_garbage` sets it right before calling it, as CPython's does.
     #[track_caller]
     pub fn set_finalized(&mut self, id: ObjId) {
         self.object_mut(id).gc.finalized = true;

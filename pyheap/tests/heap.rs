@@ -296,23 +296,48 @@ fn a_raising_del_stops_its_body_and_the_object_dies() {
 }
 
 #[test]
-fn finalize_runs_del_once_for_a_collector() {
+fn tp_finalize_runs_del_every_time_and_leaves_the_flag_to_the_caller() {
+    // A collector's finalize_garbage keeps a __del__ to one run: tp_finalize is only the slot.
     let mut heap = Heap::new();
     let c = heap.new_class("C", Some(Finalizer::new([log("del")])));
     let obj = heap.assign_new_instance("x", c);
+    let plain = heap.new_class("P", None);
+    let p = heap.assign_new_instance("p", plain);
+    let l = heap.assign_new_list("l");
     heap.take_events();
-    assert!(heap.finalize(obj));
-    assert!(!heap.finalize(obj));
-    assert!(heap.is_finalized(obj));
+    assert!(heap.has_finalizer(obj));
+    assert!(
+        !heap.has_finalizer(p),
+        "a class without __del__ has no tp_finalize"
+    );
+    assert!(!heap.has_finalizer(l), "a list has no tp_finalize");
+    heap.tp_finalize(obj);
+    assert!(
+        !heap.is_finalized(obj),
+        "tp_finalize does not set the FINALIZED flag"
+    );
+    heap.tp_finalize(obj);
+    heap.set_finalized(obj);
     heap.del("x");
     assert_eq!(
         heap.take_events(),
         [
             Event::Finalized(2),
             Event::Log("del".into()),
+            Event::Finalized(2),
+            Event::Log("del".into()),
             Event::Destroyed(2)
-        ]
+        ],
+        "two calls run __del__ twice; the death, which finds the flag set, runs it no more"
     );
+}
+
+#[test]
+#[should_panic(expected = "has no tp_finalize")]
+fn tp_finalize_of_an_object_without_del_panics() {
+    let mut heap = Heap::new();
+    let l = heap.assign_new_list("l");
+    heap.tp_finalize(l);
 }
 
 // Weak references.
@@ -684,7 +709,7 @@ fn dump_is_canonical() {
     heap.list_append(l, l);
     let o = heap.assign_new_instance("o", c);
     heap.assign_new_weakref("w", o, Some(Callback::new([])));
-    heap.finalize(o);
+    heap.set_finalized(o);
     assert_eq!(
         heap.dump(),
         "#0 None (count 1)\n\

@@ -166,6 +166,9 @@ pub fn shrink<Op: Clone>(program: &[Op], mut fails: impl FnMut(&[Op]) -> bool) -
 /// * `GCLABS_SOAK_SECONDS=<s>` runs the test's seeds, then fresh ones (from
 ///   `GCLABS_SOAK_FIRST_SEED`, or from the clock) until `s` seconds have passed, and prints how
 ///   many programs ran.
+///
+/// `#[track_caller]`: "failed at" names the test's line.
+#[track_caller]
 pub fn check_programs<Op: Clone + Debug>(
     what: &str,
     seeds: impl IntoIterator<Item = u64>,

@@ -161,29 +161,117 @@ impl Collector {
 
     // ANCHOR: gc_collect_main
     /// `gc_collect_main(generation)`: one collection of `generation` (0, 1 or 2) and every
-    /// younger one, in CPython 3.11's order:
+    /// younger one, in CPython 3.11's order. Returns `m` and `n` (see [`Collected`]).
     ///
-    /// 1. the allocation counts ([`Heap::gc_counts_mut`]): if `generation < 2`, add one to the
-    ///    next generation's count; set the counts of generations `0..=generation` to zero;
-    /// 2. merge the younger generations into `young` = [`GcList::generation`]`(generation)`, in
-    ///    order (generation 0 first); `old` is the next generation, or `young` itself for a
-    ///    full collection;
-    /// 3. [`deduce_unreachable`] from `young` into a new list `unreachable`;
-    /// 4. [`untrack_tuples`] on the survivors (`young`);
-    /// 5. move the survivors to `old`: if `young` is not `old`, add `len(young)` to
-    ///    `long_lived_pending` when collecting generation 1, and merge `young` into `old`;
-    ///    for a full collection, [`untrack_dicts`] instead, then set `long_lived_pending` to 0
-    ///    and `long_lived_total` to `len(young)`;
-    /// 6. `m` = [`handle_weakrefs`]`(unreachable, old)`;
-    /// 7. [`finalize_garbage`]`(unreachable)`;
-    /// 8. [`handle_resurrected_objects`]`(unreachable, final_unreachable, old)` with a new list;
-    /// 9. `m += len(final_unreachable)`, then [`delete_garbage`], saving into `gc.garbage` (see
-    ///    [`garbage_list`](Collector::garbage_list)) if [`DEBUG_SAVEALL`] is set;
-    /// 10. release your lists; `n` is 0 (no legacy finalizers here).
+    /// The outline is given; each step it calls is yours. Where this outline skips a step that
+    /// has nothing to do, it departs from CPython, which runs every step and finds nothing
+    /// (the `skip` module says why).
     pub fn gc_collect_main(&mut self, heap: &mut Heap, generation: usize) -> Collected {
-        // TODO: the ten steps of the doc comment, in order; return Collected { collected: m,
-        //       uncollectable: 0 }
-        todo!()
+        let (young, old) = self.start_collection(heap, generation);
+        let unreachable = heap.gc_list_new();
+        deduce_unreachable(heap, young, unreachable);
+        untrack_tuples(heap, young);
+        if young != old {
+            self.promote_survivors(heap, generation, young, old);
+        } else {
+            // A full collection keeps its survivors where they are. Only full collections
+            // untrack dicts: a dict untracked by a young collection is tracked again by its
+            // next insertion, and then walked by every young collection (CPython issue #14775).
+            untrack_dicts(heap, young);
+            self.long_lived_pending = 0;
+            self.long_lived_total = heap.gc_list_len(young);
+        }
+        // Not CPython: nothing unreachable, nothing to handle, count or delete.
+        let collected = if heap.gc_list_is_empty(unreachable) {
+            0
+        } else {
+            self.handle_unreachable(heap, unreachable, old)
+        };
+        heap.gc_list_release(unreachable);
+        Collected {
+            collected,
+            uncollectable: 0,
+        }
     }
     // ANCHOR_END: gc_collect_main
+
+    // ANCHOR: start_collection
+    /// The start of `gc_collect_main(generation)`: the allocation counts, and the lists the
+    /// collection works on. Returns `(young, old)`.
+    ///
+    /// After:
+    /// - the counts ([`Heap::gc_counts_mut`], `gc.get_count()`) of generations `0..=generation`
+    ///   are 0, and the count of generation `generation + 1`, if there is one, is one higher
+    ///   than before (a generation's count is the number of collections of the generation
+    ///   below it since its own last collection);
+    /// - `young` is [`GcList::generation`]`(generation)`, and holds every object of the younger
+    ///   generations too: its own objects first, then generation 0's, then generation 1's, each
+    ///   list in its order; the younger generations are empty;
+    /// - `old` is where the survivors will go: the next generation, or `young` itself for a
+    ///   full collection (generation 2, the oldest).
+    pub fn start_collection(&mut self, heap: &mut Heap, generation: usize) -> (GcList, GcList) {
+        // TODO: counts of 0..=generation are 0 and the next generation's is one higher; `young` is
+        //       the generation with the younger ones merged in, 0 first; `old` is the next
+        //       generation, or `young` for generation 2
+        todo!()
+    }
+    // ANCHOR_END: start_collection
+
+    // ANCHOR: handle_unreachable
+    /// What becomes of the garbage, in CPython's order (PEP 442), and how much of it
+    /// `gc.collect()` counts. Returns `m`.
+    ///
+    /// Before: `unreachable` holds the garbage [`deduce_unreachable`] found, in the scan's
+    /// order, and is not empty; the survivors are in `old` or on their way there.
+    ///
+    /// After:
+    /// - every weakref to the garbage was cleared, and the callbacks owed were called, before
+    ///   any `__del__` ran ([`handle_weakrefs`]);
+    /// - every `__del__` of the garbage that had not run ran once ([`finalize_garbage`]), before
+    ///   anything was torn down;
+    /// - what the finalizers made reachable again, with everything it reaches, is in `old`,
+    ///   alive ([`handle_resurrected_objects`]);
+    /// - the rest was torn down by [`delete_garbage`], or, when [`DEBUG_SAVEALL`] is set,
+    ///   appended to `gc.garbage` ([`garbage_list`](Collector::garbage_list)); whatever of it
+    ///   is still alive is in `old`;
+    /// - `unreachable` is empty, and every list you made was given back
+    ///   ([`Heap::gc_list_release`]);
+    /// - it returns `m`: the garbage that was not resurrected, plus the weakrefs that
+    ///   [`handle_weakrefs`] reports freed.
+    pub fn handle_unreachable(
+        &mut self,
+        heap: &mut Heap,
+        unreachable: GcList,
+        old: GcList,
+    ) -> usize {
+        // TODO: weakrefs, then finalizers, then what they resurrected; m is the garbage still
+        //       unreachable plus the weakrefs freed; it is deleted, or saved under DEBUG_SAVEALL;
+        //       your lists given back
+        todo!()
+    }
+    // ANCHOR_END: handle_unreachable
+
+    // ANCHOR: promote_survivors
+    /// What a young collection (generation 0 or 1) does with its survivors: they move on to the
+    /// next generation.
+    ///
+    /// Before: `young` holds the survivors of the collection of `generation`, 0 or 1; `old` is
+    /// generation `generation + 1`.
+    ///
+    /// After: `young` is empty and its objects are at the tail of `old`, after what `old` held,
+    /// in their order. A collection of generation 1 promotes into generation 2, the long-lived
+    /// objects: `long_lived_pending` has grown by the number of objects it promoted. A
+    /// collection of generation 0 leaves it alone.
+    pub fn promote_survivors(
+        &mut self,
+        heap: &mut Heap,
+        generation: usize,
+        young: GcList,
+        old: GcList,
+    ) {
+        // TODO: `young`'s objects at the tail of `old`, in order; `long_lived_pending` grown by
+        //       their number for generation 1 only
+        todo!()
+    }
+    // ANCHOR_END: promote_survivors
 }

@@ -26,60 +26,75 @@
 use pyheap::{GcList, Heap, ObjId};
 
 // ANCHOR: update_refs
-/// `update_refs(containers)`: sets every object's `gc_refs` to its reference count
-/// ([`Heap::refcount`], written with [`Heap::set_gc_refs`]).
+/// `update_refs(containers)`: the collector's scratch count starts as the reference count.
+///
+/// After: every object of `containers` has `gc_refs` ([`Heap::gc_refs`]) equal to its reference
+/// count ([`Heap::refcount`]); every other object (in another list, untracked, an atom) keeps
+/// the `gc_refs` it had; nothing else changed.
 ///
 /// A tracked object always has a count of at least one (at zero it would have been freed at
 /// once), so every `gc_refs` starts positive.
 pub fn update_refs(heap: &mut Heap, containers: GcList) {
-    // TODO: walk `containers` from first to last and set each object's gc_refs to its reference
-    //       count
+    // TODO: every object of `containers`, and no other, has gc_refs equal to its reference count
     todo!()
 }
 // ANCHOR_END: update_refs
 
 // ANCHOR: subtract_refs
-/// `subtract_refs(containers)`: for every object `x` in `containers` and every reference
-/// `x -> y` its [`Heap::traverse`] visits, subtracts one from `gc_refs(y)` if `y` is in
-/// `containers` too (`visit_decref`). References to anything else (atoms, untracked objects,
-/// objects in other lists) are ignored.
+/// `subtract_refs(containers)`: `gc_refs` loses the references from inside the list.
 ///
-/// Afterwards `gc_refs(y)` is the number of references to `y` from outside the list. It can
-/// reach zero, never less.
+/// Before: every object of `containers` has `gc_refs` equal to its reference count
+/// ([`update_refs`]).
+///
+/// After: for every object `y` of `containers`, `gc_refs(y)` is its reference count minus the
+/// references to it held by objects of `containers`, as their `tp_traverse`
+/// ([`Heap::traverse`]) reports them (a reference held twice counts twice, a reference to
+/// itself counts too): the references to `y` from *outside* the list, zero or more. Every other
+/// object keeps its `gc_refs`; nothing else changed.
+///
+/// [`Heap::traverse`] lends you the heap while it visits, so its closure cannot change it.
 pub fn subtract_refs(heap: &mut Heap, containers: GcList) {
-    // TODO: traverse each object of `containers`; for each referent that is in `containers`,
-    //       subtract one from its gc_refs
+    // TODO: for every object y of `containers`, gc_refs(y) loses one per reference to y held by an
+    //       object of `containers`; no other gc_refs changes
     todo!()
 }
 // ANCHOR_END: subtract_refs
 
 // ANCHOR: visit_reachable
-/// `visit_reachable(op, young)`: `move_unreachable` has found a reachable object that refers
-/// to `op`, so `op` is reachable too. If `op` is in `young`:
+/// `visit_reachable(op, young, unreachable)`: `move_unreachable` has found a reachable object
+/// that refers to `op`, so `op` is reachable too, and must end up scanned as reachable.
 ///
-/// - in `unreachable` (it had `gc_refs == 0` when the scan passed it): move it back to the
-///   **tail** of `young` with `gc_refs = 1`, so the scan meets it again and traverses it;
-/// - in `young` with `gc_refs == 0` (the scan has not reached it yet): set `gc_refs = 1`;
-/// - anything else: nothing to do (it is already known reachable, or outside the collection).
+/// After:
+/// - if `op` was in `unreachable` (the scan had passed it with `gc_refs` 0): it is at the
+///   **tail** of `young`, where the scan will meet it again, with `gc_refs` 1;
+/// - if `op` was in `young` with `gc_refs` 0 (the scan has not reached it yet): it has
+///   `gc_refs` 1, in its place;
+/// - anything else (an object of `young` already known reachable, an object of another list,
+///   an untracked object, an atom): unchanged.
 pub fn visit_reachable(heap: &mut Heap, op: ObjId, young: GcList, unreachable: GcList) {
-    // TODO: the three cases of the doc comment, decided by heap.gc_list_of(op) and heap.gc_refs(op)
+    // TODO: a reachable `op` that was in `unreachable` is at the tail of `young` with gc_refs 1;
+    //       one in `young` with gc_refs 0 has gc_refs 1; anything else is unchanged
     todo!()
 }
 // ANCHOR_END: visit_reachable
 
 // ANCHOR: move_unreachable
-/// `move_unreachable(young, unreachable)`: one pass over `young`, from first to last. An object
-/// with `gc_refs > 0` is reachable: it stays, and each of its referents is passed to
-/// [`visit_reachable`]. An object with `gc_refs == 0` is moved to the tail of `unreachable`
-/// (tentatively: a later object may prove it reachable and move it back).
+/// `move_unreachable(young, unreachable)`: splits `young` into what is reachable from outside it
+/// and what is not, in one scan and without recursion.
 ///
-/// When the pass ends, `young` holds the reachable objects and `unreachable` the garbage, each
-/// in the order the pass left them (CPython's order, which decides the order of `__del__`
-/// calls later). Read the next object *after* traversing a reachable one: `visit_reachable`
-/// may have appended objects to `young`.
+/// Before: the `gc_refs` of `young` count the references from outside it ([`subtract_refs`]);
+/// `unreachable` is empty.
+///
+/// After: `young` holds exactly the objects that an object of `young` with positive `gc_refs`
+/// reaches (itself included), through references between objects of `young`; `unreachable`
+/// holds the rest. Both are in CPython's order: the order one pass over `young`, head to tail,
+/// leaves them in, when every object the pass finds reachable has each of its referents given
+/// to [`visit_reachable`] and every other object it meets goes to the tail of `unreachable`
+/// (the order decides, later, which `__del__` runs first). No recursion and no stack: a chain
+/// of 100,000 objects must not need 100,000 frames.
 pub fn move_unreachable(heap: &mut Heap, young: GcList, unreachable: GcList) {
-    // TODO: scan `young` with gc_list_first/gc_list_next; traverse each object with gc_refs > 0
-    //       through visit_reachable, move each with 0 to `unreachable`
+    // TODO: `young` keeps what a positive gc_refs reaches, `unreachable` gets the rest, both in the
+    //       order of CPython's single pass, without recursion
     todo!()
 }
 // ANCHOR_END: move_unreachable

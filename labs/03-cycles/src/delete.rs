@@ -1,4 +1,4 @@
-//! Step 8: breaking the cycles.
+//! Breaking the garbage's cycles.
 //!
 //! The collector never frees an object itself. It calls each garbage container's `tp_clear`
 //! ([`Heap::clear`]), which makes the container drop the references it holds; the cycle is
@@ -17,17 +17,27 @@
 use pyheap::{GcList, Heap, ObjId};
 
 // ANCHOR: delete_garbage
-/// `delete_garbage(collectable, old)`: until `collectable` is empty, takes its first object and
+/// `delete_garbage(collectable, old, save_all)`: breaks the garbage's cycles, so that reference
+/// counting frees it.
 ///
-/// - with `save_all = Some(garbage)` (`DEBUG_SAVEALL`): appends it to the list `garbage`;
-/// - otherwise: calls [`Heap::clear`] on it, holding a reference to it during the call (the
-///   clear may free it, and the reference makes the free happen at your `decref`, not inside
-///   the clear);
+/// Before: `collectable` holds the garbage; `save_all` is `Some(gc.garbage)` when
+/// `DEBUG_SAVEALL` is set, else `None`.
 ///
-/// then, if it is still the first object of `collectable` (it is alive), moves it to `old`.
+/// After: `collectable` is empty, and every object of it that is still alive is at the tail of
+/// `old`, in the order the objects were dealt with. In between, each object still in
+/// `collectable` when its turn came, in list order:
+/// - without `save_all`: had its `tp_clear` called ([`Heap::clear`]) once, while the collector
+///   held a reference to it, so that an object its own clear frees dies when the collector lets
+///   go, after everything the clear released, and not inside `clear`;
+/// - with `save_all`: was appended to `gc.garbage` ([`Heap::list_append`]), and nothing was
+///   cleared.
+///
+/// Objects die while you work (they leave `collectable` as they do), and some survive their
+/// clear: a tuple has no `tp_clear` ([`Heap::clear`] returns false), and an object may still be
+/// held by garbage not cleared yet.
 pub fn delete_garbage(heap: &mut Heap, collectable: GcList, old: GcList, save_all: Option<ObjId>) {
-    // TODO: the loop of the doc comment: append to `garbage` or clear with a reference held; move
-    //       the object to `old` if it is still first in `collectable`
+    // TODO: `collectable` empty; each object, in list order, appended to `save_all` or cleared once
+    //       with a reference held; the survivors in `old`, in order
     todo!()
 }
 // ANCHOR_END: delete_garbage

@@ -1,4 +1,4 @@
-//! Steps 6 and 7: finalizers, and the objects they bring back (PEP 442).
+//! Finalizers, and the objects they bring back (PEP 442).
 //!
 //! Before Python 3.4, a cycle containing an object with a `__del__` was never freed: in what
 //! order should the finalizers run, when each may use the others? The collector gave up and
@@ -12,48 +12,69 @@
 //!    collector then checks the garbage again, and whatever is now reachable, with everything
 //!    it reaches, survives. Only what is still unreachable is torn down.
 //!
-//! ```text
-//!   finalize_garbage(unreachable)        run each pending __del__, once
-//!   handle_resurrected_objects(unreachable, final_unreachable, old)
-//!       deduce_unreachable(unreachable, final_unreachable)   steps 1 to 3 again, on the garbage
-//!       what stayed in unreachable was resurrected: merge it into old
-//! ```
+//! [`finalize_garbage`] keeps the first rule and [`handle_resurrected_objects`] the second.
 
 use pyheap::{GcList, Heap};
 
 use crate::deduce::deduce_unreachable;
+use crate::skip;
 
 // ANCHOR: finalize_garbage
-/// `finalize_garbage(collectable)`: calls [`Heap::finalize`] (`__del__`, if the object has one
-/// that has not run) on each object of `collectable`, first to last, holding a reference to it
-/// during the call.
+/// `finalize_garbage(collectable)`: PEP 442's first rule. Every `__del__` of the garbage runs,
+/// once in the object's life, before anything is torn down.
 ///
-/// A `__del__` can do anything, including freeing other objects of the list (they leave it when
-/// they die). So take the *first* object each time and move it to a list of your own (`seen`)
-/// before finalizing it, and merge `seen` back into `collectable` at the end, as CPython does:
-/// the order is kept and nothing is finalized twice.
+/// Before: `collectable` holds the garbage, in the order the collector found it.
+///
+/// After:
+/// - every object of `collectable` whose type has a `tp_finalize` ([`Heap::has_finalizer`])
+///   and was not yet finalized ([`Heap::is_finalized`], CPython's `_PyGC_FINALIZED`) has had it
+///   called ([`Heap::tp_finalize`]) exactly once, in list order, with its FINALIZED flag set
+///   *before* the call ([`Heap::set_finalized`]) and a reference held during the call;
+/// - no other object had anything called: not one already finalized, not one without a
+///   `__del__` (calling [`Heap::tp_finalize`] on it panics);
+/// - `collectable` holds the same objects in the same order, less those a `__del__` freed.
+///
+/// A `__del__` is arbitrary code. It can free other objects of `collectable` (they leave the
+/// list when they die), so an object you have not reached yet may be gone when you get there.
 pub fn finalize_garbage(heap: &mut Heap, collectable: GcList) {
-    // TODO: move the first object to a `seen` list, finalize it with a reference held, repeat until
-    //       `collectable` is empty; merge `seen` back and release it
+    // Not CPython: no `__del__` in the garbage, nothing to do (see `skip`).
+    if skip::none_in(heap, collectable, skip::has_finalizer) {
+        return;
+    }
+    // TODO: each object with a tp_finalize that is not yet FINALIZED is marked FINALIZED, then
+    //       finalized with a reference held, once, in list order; the survivors stay in
+    //       `collectable`, in order
     todo!()
 }
 // ANCHOR_END: finalize_garbage
 
 // ANCHOR: handle_resurrected_objects
-/// `handle_resurrected_objects(unreachable, still_unreachable, old)`: after the finalizers, runs
-/// [`deduce_unreachable`] on `unreachable` itself, which leaves in it what a finalizer made
-/// reachable again and moves the rest to `still_unreachable` (which must be empty); then merges
-/// the resurrected objects into `old`.
+/// `handle_resurrected_objects(unreachable, still_unreachable, old)`: PEP 442's second rule.
+/// After the finalizers, what is garbage still?
 ///
-/// The resurrected objects are not counted as collected: they were not.
+/// Before: `unreachable` holds the garbage after [`finalize_garbage`]; `still_unreachable` is
+/// empty.
+///
+/// After: `still_unreachable` holds exactly the objects of `unreachable` that nothing outside
+/// that set refers to, directly or through others of the set, *now* (the question
+/// [`deduce_unreachable`] answers, asked again after the finalizers), in the order it leaves
+/// them; the others, what a `__del__` made reachable again and everything it reaches, are at
+/// the tail of `old`; `unreachable` is empty. The resurrected objects are not counted as
+/// collected: they were not.
 pub fn handle_resurrected_objects(
     heap: &mut Heap,
     unreachable: GcList,
     still_unreachable: GcList,
     old: GcList,
 ) {
-    // TODO: deduce_unreachable(unreachable -> still_unreachable), then merge what is left in
-    //       `unreachable` into `old`
+    // Not CPython: with no `__del__` in the garbage, nothing ran that could have resurrected
+    // anything, so all of it is still unreachable, in the same order (see `skip`).
+    if skip::none_in(heap, unreachable, skip::has_finalizer) {
+        heap.gc_list_merge(unreachable, still_unreachable);
+        return;
+    }
+    // TODO: `still_unreachable` holds what is unreachable now, after the finalizers; the
+    //       resurrected rest is in `old`; `unreachable` is empty
     todo!()
 }
 // ANCHOR_END: handle_resurrected_objects

@@ -9,22 +9,26 @@
 //! answer is yes for a whole group, nothing outside can reach it, and it is garbage.
 //!
 //! You write that collector here, on the object model of [`pyheap`], one CPython function at a
-//! time:
+//! time, in the order of the book (each row's functions are yours):
 //!
-//! | step | function                        | what it does                                          |
-//! |------|---------------------------------|-------------------------------------------------------|
-//! | 1    | [`update_refs`]                 | `gc_refs` = the reference count                       |
-//! | 2    | [`subtract_refs`]               | minus one per reference from inside the set           |
-//! | 3    | [`move_unreachable`]            | positive `gc_refs`, and all they reach, is reachable  |
-//! | 4    | [`untrack_tuples`], [`untrack_dicts`] | stop tracking what can never be in a cycle      |
-//! | 5    | [`handle_weakrefs`]             | clear weakrefs to garbage, call the callbacks needed  |
-//! | 6    | [`finalize_garbage`]            | run each `__del__` once (PEP 442)                     |
-//! | 7    | [`handle_resurrected_objects`]  | whatever a `__del__` made reachable again lives       |
-//! | 8    | [`delete_garbage`]              | `tp_clear` each object, so reference counting frees it |
-//! | all  | [`Collector::gc_collect_main`]  | the steps in order, and what `gc.collect()` returns   |
+//! | part                 | functions                                      | what they do                                             |
+//! |----------------------|------------------------------------------------|----------------------------------------------------------|
+//! | finding the garbage  | [`update_refs`], [`subtract_refs`]             | `gc_refs` = the count, minus the references from inside  |
+//! |                      | [`visit_reachable`], [`move_unreachable`]      | positive `gc_refs`, and all it reaches, is reachable     |
+//! | breaking its cycles  | [`delete_garbage`]                             | `tp_clear` each object, so reference counting frees it   |
+//! | the whole collection | [`Collector::start_collection`]                | the counts, and which generations are collected          |
+//! |                      | [`Collector::handle_unreachable`]              | what becomes of the garbage, and what is counted         |
+//! |                      | [`Collector::promote_survivors`]               | survivors of a young collection move on                  |
+//! | untracking           | [`untrack_tuples`], [`untrack_dicts`]          | stop tracking what can never be in a cycle               |
+//! | weak references      | [`clear_weakrefs_to_garbage`], [`call_weakref_callbacks`] | the two passes of [`handle_weakrefs`]         |
+//! | finalizers (PEP 442) | [`finalize_garbage`]                           | run each `__del__` once                                  |
+//! |                      | [`handle_resurrected_objects`]                 | whatever a `__del__` made reachable again lives          |
 //!
-//! [`deduce_unreachable`] (steps 1 to 3) and [`Collector::collect`] (`gc.collect()`, with its
-//! statistics) are provided.
+//! Given: [`deduce_unreachable`] (the first four in order), [`handle_weakrefs`] (its two
+//! passes), [`Collector::gc_collect_main`] (the outline of one collection, calling your steps),
+//! [`Collector::collect`] (`gc.collect()`, with its statistics), and the [`skip`] checks that
+//! let a collection pass over a step with nothing to do, so that whole collections work before
+//! the later steps do.
 //!
 //! ```
 //! use cycles::Collector;
@@ -44,6 +48,7 @@ pub mod collector;
 pub mod deduce;
 pub mod delete;
 pub mod finalize;
+pub mod skip;
 pub mod untrack;
 pub mod weakrefs;
 
@@ -57,4 +62,4 @@ pub use deduce::{
 pub use delete::delete_garbage;
 pub use finalize::{finalize_garbage, handle_resurrected_objects};
 pub use untrack::{untrack_dicts, untrack_tuples};
-pub use weakrefs::handle_weakrefs;
+pub use weakrefs::{call_weakref_callbacks, clear_weakrefs_to_garbage, handle_weakrefs};

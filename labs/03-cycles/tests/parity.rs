@@ -17,7 +17,6 @@
 use std::collections::HashMap;
 
 use cycles::{Collector, DEBUG_SAVEALL};
-use pretty_assertions::assert_eq;
 use pyheap::{Action, Callback, ClassId, Event, Finalizer, GcList, Heap, Kind, ObjId};
 
 // ---------------------------------------------------------------------------------------------
@@ -182,10 +181,22 @@ impl Script {
         }
     }
 
-    /// The output, one line per print.
-    fn output(mut self) -> String {
+    /// Fails unless the lines printed so far are `recorded`, the output of `parity/{script}.py`
+    /// recorded from CPython 3.11.7.
+    #[track_caller]
+    fn assert_prints(mut self, script: &str, recorded: &str) {
         self.flush();
-        self.lines.iter().map(|line| format!("{line}\n")).collect()
+        let expected: Vec<&str> = recorded.lines().collect();
+        let yours: Vec<&str> = self.lines.iter().map(String::as_str).collect();
+        testkit::assert_expected(
+            &format!(
+                "what parity/{script}.py prints, line by line: expected is CPython 3.11.7's \
+                 output (parity/{script}.out), yours is this scenario run on pyheap with your \
+                 collector"
+            ),
+            &expected,
+            &yours,
+        );
     }
 }
 
@@ -219,9 +230,9 @@ fn self_referencing_list() {
     s.say(format!("gc.collect(): {n}"));
     let n = s.collect();
     s.say(format!("gc.collect() again: {n}"));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/self_referencing_list.out")
+    s.assert_prints(
+        "self_referencing_list",
+        include_str!("../parity/self_referencing_list.out"),
     );
 }
 
@@ -243,7 +254,10 @@ fn two_instance_cycle() {
     s.say(format!("gc.collect(): {n}"));
     let n = s.collect();
     s.say(format!("gc.collect() again: {n}"));
-    assert_eq!(s.output(), include_str!("../parity/two_instance_cycle.out"));
+    s.assert_prints(
+        "two_instance_cycle",
+        include_str!("../parity/two_instance_cycle.out"),
+    );
 }
 
 /// `make_ring(size)`: `size` lists, each holding the next and the last the first, built in a
@@ -281,7 +295,7 @@ fn list_rings() {
         let n = s.collect();
         s.say(format!("ring of {size} after del first: gc.collect(): {n}"));
     }
-    assert_eq!(s.output(), include_str!("../parity/list_rings.out"));
+    s.assert_prints("list_rings", include_str!("../parity/list_rings.out"));
 }
 
 #[test]
@@ -299,9 +313,9 @@ fn cycle_reachable_from_outside() {
     s.del("holder");
     let n = s.collect();
     s.say(format!("after del holder: gc.collect(): {n}"));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/cycle_reachable_from_outside.out")
+    s.assert_prints(
+        "cycle_reachable_from_outside",
+        include_str!("../parity/cycle_reachable_from_outside.out"),
     );
 }
 
@@ -320,9 +334,9 @@ fn cycle_holding_live_object() {
     let count = s.heap.getrefcount(live);
     s.say(format!("after: sys.getrefcount(live): {count}"));
     s.say(format!("gc.is_tracked(live): {}", s.tracked("live")));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/cycle_holding_live_object.out")
+    s.assert_prints(
+        "cycle_holding_live_object",
+        include_str!("../parity/cycle_holding_live_object.out"),
     );
 }
 
@@ -388,9 +402,9 @@ fn garbage_hanging_off_cycle() {
     s.del("b");
     let n = s.collect();
     s.say(format!("gc.collect(): {n}"));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/garbage_hanging_off_cycle.out")
+    s.assert_prints(
+        "garbage_hanging_off_cycle",
+        include_str!("../parity/garbage_hanging_off_cycle.out"),
     );
 }
 
@@ -429,7 +443,10 @@ fn nested_containers() {
     s.del("o");
     let n = s.collect();
     s.say(format!("gc.collect(): {n}"));
-    assert_eq!(s.output(), include_str!("../parity/nested_containers.out"));
+    s.assert_prints(
+        "nested_containers",
+        include_str!("../parity/nested_containers.out"),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -492,9 +509,9 @@ fn finalizers_in_cycle() {
     s.say(format!(
         "x made before y, reordered by a collection: gc.collect(): {n}"
     ));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/finalizers_in_cycle.out")
+    s.assert_prints(
+        "finalizers_in_cycle",
+        include_str!("../parity/finalizers_in_cycle.out"),
     );
 }
 
@@ -530,9 +547,9 @@ fn resurrection_from_cycle() {
     s.del("saved");
     let n = s.collect();
     s.say(format!("after del saved: gc.collect(): {n}"));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/resurrection_from_cycle.out")
+    s.assert_prints(
+        "resurrection_from_cycle",
+        include_str!("../parity/resurrection_from_cycle.out"),
     );
 }
 
@@ -565,9 +582,9 @@ fn weakrefs_from_outside() {
     s.say(format!("plain() is None: {}", py(dead)));
     let bound = s.heap.lookup("once").is_some();
     s.say(format!("'once' in globals(): {}", py(bound)));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/weakrefs_from_outside.out")
+    s.assert_prints(
+        "weakrefs_from_outside",
+        include_str!("../parity/weakrefs_from_outside.out"),
     );
 }
 
@@ -591,9 +608,9 @@ fn weakref_callback_reachable_vs_garbage() {
     s.say(format!("gc.collect(): {n}"));
     let dead = s.heap.weakref_referent(outside).is_none();
     s.say(format!("outside() is None: {}", py(dead)));
-    assert_eq!(
-        s.output(),
-        include_str!("../parity/weakref_callback_reachable_vs_garbage.out")
+    s.assert_prints(
+        "weakref_callback_reachable_vs_garbage",
+        include_str!("../parity/weakref_callback_reachable_vs_garbage.out"),
     );
 }
 
@@ -622,7 +639,7 @@ fn debug_saveall() {
     s.clear_list(garbage);
     let n = s.collect();
     s.say(format!("after gc.garbage.clear(): gc.collect(): {n}"));
-    assert_eq!(s.output(), include_str!("../parity/debug_saveall.out"));
+    s.assert_prints("debug_saveall", include_str!("../parity/debug_saveall.out"));
 }
 
 #[test]
@@ -653,7 +670,10 @@ fn tuple_tracking() {
             s.tracked(name)
         ));
     }
-    assert_eq!(s.output(), include_str!("../parity/tuple_tracking.out"));
+    s.assert_prints(
+        "tuple_tracking",
+        include_str!("../parity/tuple_tracking.out"),
+    );
 }
 
 #[test]
@@ -701,7 +721,7 @@ fn dict_tracking() {
     ));
     s.heap.decref(k1);
     s.heap.decref(v2);
-    assert_eq!(s.output(), include_str!("../parity/dict_tracking.out"));
+    s.assert_prints("dict_tracking", include_str!("../parity/dict_tracking.out"));
 }
 
 #[test]
@@ -756,5 +776,5 @@ fn generations() {
     s.say(format!("after old.clear(): gc.collect(0): {n}"));
     let n = s.collect_generation(1);
     s.say(format!("gc.collect(1): {n}"));
-    assert_eq!(s.output(), include_str!("../parity/generations.out"));
+    s.assert_prints("generations", include_str!("../parity/generations.out"));
 }

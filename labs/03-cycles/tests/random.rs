@@ -1,4 +1,4 @@
-//! Graded tests for lab 03, part (c): seeded random programs, run with your collector and with
+//! Graded tests for lab 03: seeded random programs, run with your collector and with
 //! the reference's on twin heaps.
 //!
 //! Each program is a list of Python statements on a few names (`l0`..`l2` for lists, `d0`, `d1`
@@ -9,9 +9,16 @@
 //! `gc.collect`, and at the end, the two runs must agree: the value returned, the dump (every
 //! object, its count, the generations in order), the events since the previous check, and your
 //! heap must keep its invariants. A failing program is shrunk to the shortest one that still
-//! fails, and printed with its seed, in Python.
+//! fails, and printed with its seed, in Python. In the differences, an object is called by the
+//! name it was first bound to and the step that made it: `l0@3` is the list step 3 made as `l0`.
 //!
-//! The classes every program can use (the `__del__` bodies are pyheap [`Action`]s):
+//! The three tests stress different parts, so that each passes as soon as the steps it needs
+//! work: the first, graphs of containers (instances of `Node`) collected mostly in full; the
+//! second, every class below, weakrefs with callbacks, every generation and `DEBUG_SAVEALL`;
+//! the third, containers across all generations (and the invalid generation 3), with
+//! `DEBUG_SAVEALL` switched on and off.
+//!
+//! The classes and callbacks (the `__del__` bodies are pyheap [`Action`]s):
 //!
 //! ```text
 //! class Node: pass
@@ -24,9 +31,12 @@
 //!                cb_drop(wr):  global o0; del o0
 //! ```
 
+mod support;
+
 use std::fmt;
 
 use pyheap::{Action, Callback, ClassId, Event, Finalizer, Heap, Kind, ObjId};
+use support::Names;
 use testkit::{XorShift64, catch, check_programs};
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +146,7 @@ enum Emphasis {
     Graphs,
     /// Every class, weakrefs with callbacks; mostly full collections.
     Finalizers,
-    /// Every generation (and an invalid one), `DEBUG_SAVEALL` on and off.
+    /// Containers only, every generation (and an invalid one), `DEBUG_SAVEALL` on and off.
     Generations,
 }
 
@@ -200,14 +210,14 @@ fn random_op(rng: &mut XorShift64, emphasis: Emphasis) -> Op {
         }
         13 => Op::Int("i", rng.below(4) as i64),
         14..=21 => {
-            let class = if emphasis == Emphasis::Graphs {
-                Class::Node
-            } else {
+            let class = if emphasis == Emphasis::Finalizers {
                 CLASSES[rng.below(CLASSES.len())]
+            } else {
+                Class::Node
             };
             Op::New(pick(rng, &OBJECTS), class)
         }
-        22..=26 if emphasis != Emphasis::Graphs => {
+        22..=26 if emphasis == Emphasis::Finalizers => {
             let cb = [None, Some(Cb::Print), Some(Cb::Keep), Some(Cb::Drop)][rng.below(4)];
             Op::WeakRef(pick(rng, &WEAKREFS), object_name(rng), cb)
         }
@@ -231,7 +241,7 @@ fn random_op(rng: &mut XorShift64, emphasis: Emphasis) -> Op {
         }
         76..=91 => Op::Del(any_name(rng)),
         92..=93 => Op::Pop(list_name(rng)),
-        94 if emphasis == Emphasis::Generations => Op::SetDebug(if rng.chance(50) {
+        94 if emphasis != Emphasis::Graphs => Op::SetDebug(if rng.chance(50) {
             cycles::DEBUG_SAVEALL
         } else {
             0
@@ -301,8 +311,9 @@ struct Step {
 }
 
 /// Runs `program` on a new heap with `gc`, appending a [`Step`] to `log` after every
-/// `gc.collect` and at the end.
-fn run(program: &[Op], gc: &mut dyn Gc, log: &mut Vec<Step>) {
+/// `gc.collect` and at the end. With `names`, each new object bound to a name is called there by
+/// that name and the step that made it.
+fn run(program: &[Op], gc: &mut dyn Gc, log: &mut Vec<Step>, mut names: Option<&mut Names>) {
     let mut heap = Heap::new();
     let classes: Vec<ClassId> = CLASSES
         .iter()
@@ -329,6 +340,13 @@ fn run(program: &[Op], gc: &mut dyn Gc, log: &mut Vec<Step>) {
             });
         } else {
             exec(&mut heap, gc, &classes, op);
+            if let Some(names) = names.as_deref_mut() {
+                for (name, id) in heap.names() {
+                    if !names.has(heap.serial(id)) {
+                        names.add(&heap, id, &format!("{name}@{index}"));
+                    }
+                }
+            }
         }
     }
     log.push(Step {
@@ -437,9 +455,15 @@ fn exec(heap: &mut Heap, gc: &mut dyn Gc, classes: &[ClassId], op: &Op) {
 /// Runs `program` with the reference's collector, then with yours, and compares every check.
 fn compare_with_reference(program: &[Op]) -> Result<(), String> {
     let mut expected = Vec::new();
-    run(program, &mut reference::Collector::new(), &mut expected);
+    let mut names = Names::new();
+    run(
+        program,
+        &mut reference::Collector::new(),
+        &mut expected,
+        Some(&mut names),
+    );
     let mut actual = Vec::new();
-    let outcome = catch(|| run(program, &mut cycles::Collector::new(), &mut actual));
+    let outcome = catch(|| run(program, &mut cycles::Collector::new(), &mut actual, None));
     for (check, want) in expected.iter().enumerate() {
         let Some(got) = actual.get(check) else {
             return Err(match &outcome {
@@ -449,28 +473,38 @@ fn compare_with_reference(program: &[Op]) -> Result<(), String> {
         };
         if got.returned != want.returned {
             return Err(format!(
-                "at {}: the reference's gc.collect {}, yours {}",
+                "at {}, what gc.collect returned and gc.get_stats() afterwards:\n  expected \
+                 (reference): {}\n  yours               : {}",
                 want.what, want.returned, got.returned
             ));
         }
         if got.dump != want.dump {
             return Err(format!(
-                "after {}, your heap differs from the reference's (< reference, > yours):\n{}",
+                "after {}, the heap (every object, its count and list; the names; the GC lists \
+                 in order; the counts) (< expected (reference), > yours):\n{}",
                 want.what,
-                pretty_assertions::StrComparison::new(&want.dump, &got.dump)
+                pretty_assertions::StrComparison::new(
+                    &names.rename(&want.dump),
+                    &names.rename(&got.dump)
+                )
             ));
         }
         if got.events != want.events {
             return Err(format!(
-                "at {}, your events differ from the reference's (< reference, > yours):\n{}",
+                "at {}, what happened since the previous check (finalizers, callbacks, frees) \
+                 (< expected (reference), > yours):\n{}",
                 want.what,
-                pretty_assertions::Comparison::new(&want.events, &got.events)
+                pretty_assertions::Comparison::new(
+                    &names.events(&want.events),
+                    &names.events(&got.events)
+                )
             ));
         }
         if let Err(why) = &got.invariants {
             return Err(format!(
-                "after {}, check_invariants fails: {why}\n{}",
-                want.what, got.dump
+                "after {}, your heap breaks an invariant of pyheap: {why}\nyour heap:\n{}",
+                want.what,
+                names.rename(&got.dump)
             ));
         }
     }
@@ -478,6 +512,7 @@ fn compare_with_reference(program: &[Op]) -> Result<(), String> {
 }
 
 /// Runs `seeds` programs of `length` statements with `emphasis`.
+#[track_caller]
 fn check_random(what: &str, emphasis: Emphasis, seeds: std::ops::Range<u64>, length: usize) {
     check_programs(
         what,
@@ -515,8 +550,8 @@ fn random_graphs_with_finalizers_and_weakrefs_match_the_reference() {
 #[test]
 fn random_programs_across_generations_match_the_reference() {
     check_random(
-        "random programs collecting generations 0, 1, 2 (and 3, invalid), with DEBUG_SAVEALL \
-         on and off: see the classes in tests/random.rs",
+        "random programs of containers collecting generations 0, 1, 2 (and 3, invalid), with \
+         DEBUG_SAVEALL on and off",
         Emphasis::Generations,
         2000..2100,
         300,

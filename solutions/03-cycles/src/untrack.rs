@@ -1,4 +1,4 @@
-//! Step 4: stop tracking containers that can never be part of a cycle.
+//! Untracking: stop tracking containers that can never be part of a cycle.
 //!
 //! Every tracked object costs the collector time in every collection that includes it. A tuple
 //! that holds only ints and strings can never be part of a cycle (a tuple is immutable, so it
@@ -16,13 +16,24 @@
 
 use pyheap::{GcList, Heap};
 
+use crate::skip;
+
 // ANCHOR: untrack_tuples
-/// `untrack_tuples(head)`: [`Heap::maybe_untrack_tuple`] on every object of `head`, first to
-/// last. Untracking removes the object from the list, so read the next object first.
+/// `untrack_tuples(head)`: stops tracking the tuples of `head` that can never be part of a cycle,
+/// as CPython does over the survivors of every collection.
 ///
-/// One pass can untrack a tuple of tuples only if the inner tuples come before it in the list.
+/// Before: `head` is any list. After: every tuple that [`Heap::maybe_untrack_tuple`] untracks
+/// when one pass over `head`, first to last, reaches it is untracked; everything else is still
+/// in `head`, in its order. One pass, as in CPython: a tuple holding a tuple that comes *after*
+/// it in the list is still tracked afterwards (its inner tuple was, when the pass met it).
+///
+/// Untracking an object unlinks it from `head`.
 pub fn untrack_tuples(heap: &mut Heap, head: GcList) {
-    // BEGIN SOLUTION: walk `head`, reading each object's successor before calling heap.maybe_untrack_tuple on it
+    // Given, not CPython: no tuple in `head`, nothing to do (see the `skip` module).
+    if skip::none_in(heap, head, skip::is_tuple) {
+        return;
+    }
+    // BEGIN SOLUTION: every tuple of `head` that maybe_untrack_tuple would untrack when one pass, head to tail, reaches it is untracked; the rest stay, in order
     let mut cursor = heap.gc_list_first(head);
     while let Some(id) = cursor {
         cursor = heap.gc_list_next(id);
@@ -33,9 +44,19 @@ pub fn untrack_tuples(heap: &mut Heap, head: GcList) {
 // ANCHOR_END: untrack_tuples
 
 // ANCHOR: untrack_dicts
-/// `untrack_dicts(head)`: [`Heap::maybe_untrack_dict`] on every object of `head`, first to last.
+/// `untrack_dicts(head)`: stops tracking the dicts of `head` that hold nothing that may be
+/// tracked, as CPython does over the survivors of full collections only.
+///
+/// Before: `head` is any list. After: every dict of `head` that [`Heap::maybe_untrack_dict`]
+/// untracks is untracked; everything else is still in `head`, in its order.
+///
+/// Untracking an object unlinks it from `head`.
 pub fn untrack_dicts(heap: &mut Heap, head: GcList) {
-    // BEGIN SOLUTION: walk `head`, reading each object's successor before calling heap.maybe_untrack_dict on it
+    // Given, not CPython: no dict in `head`, nothing to do (see the `skip` module).
+    if skip::none_in(heap, head, skip::is_dict) {
+        return;
+    }
+    // BEGIN SOLUTION: every dict of `head` that maybe_untrack_dict untracks is untracked; the rest stay, in order
     let mut cursor = heap.gc_list_first(head);
     while let Some(id) = cursor {
         cursor = heap.gc_list_next(id);
