@@ -734,7 +734,10 @@ fn free_lists_serve_lists_dicts_and_small_tuples_without_counting() {
     assert_eq!(heap.gc_counts()[0], 3);
     let free = heap.free_lists().expect("free lists");
     assert_eq!((free.lists, free.dicts, free.tuples[0]), (1, 1, 1));
-    assert!(heap.dump().contains("free lists: list 1, dict 1, tuple(1) 1\n"));
+    assert!(
+        heap.dump()
+            .contains("free lists: list 1, dict 1, tuple(1) 1\n")
+    );
     // Three allocations, none counted: each came from its free list.
     let l = heap.new_list();
     let d = heap.new_dict();
@@ -791,10 +794,18 @@ fn clear_free_lists_frees_what_they_hold_each_with_a_decrement() {
     }
     heap.gc_counts_mut()[0] = 3;
     heap.clear_free_lists();
-    assert_eq!(heap.gc_counts()[0], 0, "clamped at 0, as PyObject_GC_Del clamps");
+    assert_eq!(
+        heap.gc_counts()[0],
+        0,
+        "clamped at 0, as PyObject_GC_Del clamps"
+    );
     assert_eq!(heap.free_lists().expect("free lists").total(), 0);
     let l = heap.new_list();
-    assert_eq!(heap.gc_counts()[0], 1, "the free list is empty: the next list counts");
+    assert_eq!(
+        heap.gc_counts()[0],
+        1,
+        "the free list is empty: the next list counts"
+    );
     heap.decref(l);
     let mut plain = Heap::new();
     plain.clear_free_lists();
@@ -830,7 +841,11 @@ fn gc_link_runs_after_the_count_and_before_the_new_object_is_tracked() {
     assert_eq!(heap.weakrefs_to(o), [w]);
     let i = heap.new_int(7);
     let empty = heap.new_tuple_with(&[], &mut hook);
-    assert_eq!(hook.calls.len(), 5, "atoms and the empty tuple are not GC allocations");
+    assert_eq!(
+        hook.calls.len(),
+        5,
+        "atoms and the empty tuple are not GC allocations"
+    );
     for id in [w, d, t, o, l, i, empty] {
         heap.decref(id);
     }

@@ -256,7 +256,11 @@ fn cascade_order() {
 /// 3-tuples.
 fn count(heap: &mut Heap, seen: &mut Vec<[usize; 3]>) {
     seen.push(heap.gc_counts());
-    let items: Vec<ObjId> = heap.gc_counts().iter().map(|&c| heap.new_int(c as i64)).collect();
+    let items: Vec<ObjId> = heap
+        .gc_counts()
+        .iter()
+        .map(|&c| heap.new_int(c as i64))
+        .collect();
     let tuple = heap.new_tuple(&items);
     for item in items {
         heap.decref(item);
