@@ -63,6 +63,7 @@ pub const TUPLE_FREE_LIST_MAX: usize = 2000;
 /// this (1 to 19), and *put* on one if it has at most this many (1 to 20).
 pub const TUPLE_MAX_SAVE_SIZE: usize = 20;
 
+// ANCHOR: gc_link_trait
 /// What `_PyObject_GC_Link` does after `count0 += 1`: lab 04's automatic collection.
 ///
 /// The heap calls [`gc_link`](GcLink::gc_link) inside every allocation of a container that a
@@ -77,6 +78,7 @@ pub trait GcLink {
     /// Called with the heap right after an allocation was counted.
     fn gc_link(&mut self, heap: &mut Heap);
 }
+// ANCHOR_END: gc_link_trait
 
 /// The hook of the plain constructors: nothing happens after the count.
 pub(crate) struct NoGc;
