@@ -46,8 +46,11 @@
 //! `gc.get_count()` is `(count0, count1, count2)`: [`Heap::gc_counts`]. The heap maintains
 //! `count0` as CPython does (`_PyObject_GC_Link` and `PyObject_GC_Del`): plus one for every
 //! allocation of a GC object, tracked or not; minus one for every deallocation of one, never
-//! going below zero. `count1` and `count2` are the collector's to maintain, through
-//! [`Heap::gc_counts_mut`]. No collection is ever started here.
+//! going below zero; neither for an object that a free list serves or takes back (a heap made
+//! with [`Heap::with_free_lists`]; see [`crate::allocation`]). `count1` and `count2` are the
+//! collector's to maintain, through [`Heap::gc_counts_mut`]. The heap never starts a collection
+//! itself: the `_with` constructors call the collector's [`GcLink`](crate::GcLink) hook, which
+//! may.
 
 use crate::heap::{Entry, Heap};
 use crate::object::ObjId;

@@ -13,14 +13,16 @@
 //! empty tuple (serial 1), both singletons as in CPython, both untracked.
 //!
 //! Constructors return a **new reference** (count 1, yours to [`decref`](Heap::decref) or hand
-//! on). Each GC object's allocation adds one to `count0` ([`Heap::gc_counts`]), tracked or not.
-//! Lists, tuples, instances and weakrefs are tracked at creation (tail of generation 0); dicts
-//! start untracked (`PyDict_New`), and atoms are never tracked.
+//! on). Each GC object's allocation adds one to `count0` ([`Heap::gc_counts`]), tracked or not,
+//! unless a free list served it (see [`crate::allocation`]). Lists, tuples, instances and weakrefs
+//! are tracked at creation (tail of generation 0); dicts start untracked (`PyDict_New`), and atoms
+//! are never tracked.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::allocation::{FreeList, FreeLists, GcLink, NoGc};
 use crate::behaviour::{Class, ClassId, Event, Finalizer};
 use crate::gc_lists::{GcHead, GcList, ListHead};
 use crate::object::{Kind, ObjId, Object};
@@ -52,6 +54,9 @@ pub struct Heap {
     pub(crate) lists: Vec<ListHead>,
     /// `gc.get_count()`.
     pub(crate) gc_counts: [usize; 3],
+    /// How many objects CPython's free lists hold, or `None` for a heap without them (see
+    /// [`crate::allocation`]).
+    pub(crate) free_lists: Option<FreeLists>,
     /// The `None` singleton (the heap holds one reference to it).
     pub(crate) none: ObjId,
     /// The empty tuple singleton (the heap holds one reference to it).
@@ -110,13 +115,14 @@ impl Heap {
                 GcList::BUILT_IN
             ],
             gc_counts: [0; 3],
+            free_lists: None,
             none: placeholder,
             empty_tuple: placeholder,
         };
-        heap.none = heap.alloc(Kind::None);
+        heap.none = heap.alloc(Kind::None, &mut NoGc);
         // CPython 3.11's empty tuple is statically allocated: it never counts as an allocation
         // and is never tracked.
-        heap.empty_tuple = heap.alloc(Kind::Tuple(Vec::new()));
+        heap.empty_tuple = heap.alloc(Kind::Tuple(Vec::new()), &mut NoGc);
         heap.gc_counts[0] = 0;
         heap
     }
@@ -152,11 +158,21 @@ impl Heap {
     // Allocation and release of slots.
 
     /// Puts a new object with count 1 into a free slot (the most recently freed) or a new one,
-    /// untracked, and counts a GC object's allocation (`_PyObject_GC_Link`: `count0 += 1`).
-    pub(crate) fn alloc(&mut self, kind: Kind) -> ObjId {
-        if kind.is_gc() {
+    /// untracked. A GC object not served by a free list is counted (`_PyObject_GC_Link`:
+    /// `count0 += 1`), then `gc` is called, with the new object in its slot and not yet tracked
+    /// (see [`crate::allocation`]).
+    pub(crate) fn alloc(&mut self, kind: Kind, gc: &mut dyn GcLink) -> ObjId {
+        let counted = kind.is_gc() && !self.take_from_free_list(&kind);
+        let id = self.place(kind);
+        if counted {
             self.gc_counts[0] += 1;
+            gc.gc_link(self);
         }
+        id
+    }
+
+    /// Puts a new object with count 1 into a slot.
+    fn place(&mut self, kind: Kind) -> ObjId {
         let object = Object {
             refcount: 1,
             serial: self.next_serial,
@@ -190,15 +206,17 @@ impl Heap {
     }
 
     /// Frees the slot of `id`, whose count is 0 and which is untracked, logs
-    /// [`Event::Destroyed`], uncounts a GC object (`PyObject_GC_Del`: `count0 -= 1`, clamped at
-    /// 0), and returns what the object held: the references in that [`Kind`] are now the
-    /// caller's to release. Releases nothing itself, so it never cascades.
+    /// [`Event::Destroyed`], puts a list, dict or small tuple on its free list if there is room,
+    /// or else uncounts a GC object (`PyObject_GC_Del`: `count0 -= 1`, clamped at 0), and returns
+    /// what the object held: the references in that [`Kind`] are now the caller's to release.
+    /// Releases nothing itself, so it never cascades.
     pub(crate) fn release_slot(&mut self, id: ObjId) -> Kind {
         let object = self.object(id);
         debug_assert_eq!(object.refcount, 0, "only an object at count 0 is destroyed");
         debug_assert!(object.gc.list.is_none(), "a tracked object is never freed");
         let (serial, what, gc) = (object.serial, self.with_article(id), object.kind.is_gc());
-        if gc {
+        let free_list = FreeList::of(&object.kind);
+        if gc && !self.put_on_free_list(free_list) {
             self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
         }
         self.events.push(Event::Destroyed(serial));
@@ -226,19 +244,17 @@ impl Heap {
 
     /// `PyLong_FromLong(value)`: a new int. Returns a new reference.
     pub fn new_int(&mut self, value: i64) -> ObjId {
-        self.alloc(Kind::Int(value))
+        self.alloc(Kind::Int(value), &mut NoGc)
     }
 
     /// `PyUnicode_FromString(value)`: a new str. Returns a new reference.
     pub fn new_str(&mut self, value: &str) -> ObjId {
-        self.alloc(Kind::Str(value.to_string()))
+        self.alloc(Kind::Str(value.to_string()), &mut NoGc)
     }
 
     /// `PyList_New(0)`: a new empty list, tracked. Returns a new reference.
     pub fn new_list(&mut self) -> ObjId {
-        let id = self.alloc(Kind::List(Vec::new()));
-        self.track(id);
-        id
+        self.new_list_with(&mut NoGc)
     }
 
     /// `PyTuple_Pack(n, items...)`: a new tuple of `items` (borrowed: the tuple takes a
@@ -247,40 +263,19 @@ impl Heap {
     /// items it is the empty-tuple singleton, never tracked, and nothing is allocated. Returns a
     /// new reference.
     pub fn new_tuple(&mut self, items: &[ObjId]) -> ObjId {
-        if items.is_empty() {
-            self.incref(self.empty_tuple);
-            return self.empty_tuple;
-        }
-        for &item in items {
-            self.incref(item);
-        }
-        let id = self.alloc(Kind::Tuple(items.to_vec()));
-        self.track(id);
-        id
+        self.new_tuple_with(items, &mut NoGc)
     }
 
     /// `PyDict_New()`: a new empty dict, **untracked** until something that may be tracked is
     /// inserted (see [`dict_set`](Heap::dict_set)). Returns a new reference.
     pub fn new_dict(&mut self) -> ObjId {
-        self.alloc(Kind::Dict {
-            entries: Vec::new(),
-            str_keys: true,
-        })
+        self.new_dict_with(&mut NoGc)
     }
 
     /// `class()` for a class with no `__init__`: a new instance with no attributes, tracked.
     /// Returns a new reference.
     pub fn new_instance(&mut self, class: ClassId) -> ObjId {
-        assert!(
-            (class.0 as usize) < self.classes.len(),
-            "{class:?} is not a class of this heap"
-        );
-        let id = self.alloc(Kind::Instance {
-            class,
-            attrs: Vec::new(),
-        });
-        self.track(id);
-        id
+        self.new_instance_with(class, &mut NoGc)
     }
 
     // Lookups. None of them changes a count.

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::allocation::{DICT_FREE_LIST_MAX, LIST_FREE_LIST_MAX, TUPLE_FREE_LIST_MAX};
 use crate::gc_lists::GcList;
 use crate::heap::{Entry, Heap, last_occupant};
 use crate::object::{Kind, ObjId};
@@ -33,7 +34,8 @@ impl Heap {
     /// 6. the GC lists are well linked (links, ends, lengths and membership agree), and only GC
     ///    objects are tracked (never an atom, `None` or `()`);
     /// 7. a weakref with a referent is in that referent's weaklist once, every weaklist entry is
-    ///    a live weakref to its owner, and only the first entry may lack a callback.
+    ///    a live weakref to its owner, and only the first entry may lack a callback;
+    /// 8. no free list holds more than CPython's limit.
     pub fn check_invariants(&self) -> Result<(), String> {
         // 1. The slot table.
         let mut on_free_list = vec![false; self.slots.len()];
@@ -269,6 +271,19 @@ impl Heap {
                 }
             }
         }
+
+        // 8. Free lists.
+        if let Some(lists) = &self.free_lists {
+            let over = lists.lists > LIST_FREE_LIST_MAX
+                || lists.dicts > DICT_FREE_LIST_MAX
+                || lists.tuples.iter().any(|&n| n > TUPLE_FREE_LIST_MAX);
+            if over {
+                return Err(format!(
+                    "a free list holds more than CPython's limit: {}",
+                    lists.describe()
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -305,8 +320,8 @@ impl Heap {
     }
 
     /// A canonical listing: each live object by serial (type and contents, referents by serial,
-    /// count, GC state, weakrefs to it), then the names, the frames, the GC lists in order and
-    /// the counts.
+    /// count, GC state, weakrefs to it), then the names, the frames, the GC lists in order, what
+    /// the free lists hold (on a heap that has them) and the counts.
     ///
     /// ```text
     /// #0 None (count 1)
@@ -390,6 +405,9 @@ impl Heap {
                 let members = self.ids_text(&self.gc_list_objects(list));
                 let _ = writeln!(out, "{}:{}", list.name(), prefixed(" ", &members));
             }
+        }
+        if let Some(lists) = &self.free_lists {
+            let _ = writeln!(out, "free lists: {}", lists.describe());
         }
         let [c0, c1, c2] = self.gc_counts;
         let _ = writeln!(out, "counts: {c0} {c1} {c2}");

@@ -40,9 +40,12 @@
 //! - [`death`]: `Py_DECREF` and what happens at zero (finalizer, weakrefs, trashcan);
 //! - [`weakrefs`]: weak references and their callbacks;
 //! - [`gc_lists`]: the GC header and CPython's generation lists;
+//! - [`allocation`]: what an allocation does to `count0`: CPython 3.11's free lists, and the hook
+//!   where lab 04's automatic collection starts ([`GcLink`]);
 //! - [`gc_support`]: `tp_traverse`, `tp_clear` and the untracking rules;
 //! - [`invariants`]: `check_invariants` and `dump`.
 
+pub mod allocation;
 pub mod behaviour;
 pub mod containers;
 pub mod death;
@@ -54,6 +57,7 @@ pub mod names;
 pub mod object;
 pub mod weakrefs;
 
+pub use allocation::{FreeLists, GcLink};
 pub use behaviour::{Action, Callback, Class, ClassId, Event, Finalizer};
 pub use gc_lists::GcList;
 pub use heap::Heap;

@@ -24,6 +24,7 @@
 //! pieces separately: [`Heap::weakrefs_to`], [`Heap::clear_weakref`] (which keeps the callback
 //! so it can be called later) and [`Heap::call_weakref_callback`].
 
+use crate::allocation::{GcLink, NoGc};
 use crate::behaviour::{Callback, Event};
 use crate::heap::Heap;
 use crate::object::{Kind, ObjId};
@@ -37,6 +38,19 @@ impl Heap {
     /// With `TypeError` if `referent` is not an instance.
     #[track_caller]
     pub fn new_weakref(&mut self, referent: ObjId, callback: Option<Callback>) -> ObjId {
+        self.make_weakref(referent, callback, &mut NoGc)
+    }
+
+    /// [`new_weakref`](Heap::new_weakref) and [`new_weakref_with`](Heap::new_weakref_with). The
+    /// new weakref joins its referent's weaklist after the hook ran, as `init_weakref` runs after
+    /// `PyObject_GC_New`: a collection started inside the allocation does not see it there.
+    #[track_caller]
+    pub(crate) fn make_weakref(
+        &mut self,
+        referent: ObjId,
+        callback: Option<Callback>,
+        gc: &mut dyn GcLink,
+    ) -> ObjId {
         if !matches!(self.kind(referent), Kind::Instance { .. }) {
             panic!(
                 "TypeError: cannot create weak reference to '{}' object",
@@ -55,15 +69,26 @@ impl Heap {
             self.incref(basic);
             return basic;
         }
-        let position = if callback.is_none() {
-            0
-        } else {
+        let has_callback = callback.is_some();
+        let id = self.alloc(
+            Kind::WeakRef {
+                referent: Some(referent),
+                callback,
+            },
+            gc,
+        );
+        // The hook may have run a collection that freed or made the basic ref: look again.
+        let basic = self
+            .object(referent)
+            .weakrefs
+            .first()
+            .copied()
+            .filter(|&wr| matches!(self.kind(wr), Kind::WeakRef { callback: None, .. }));
+        let position = if has_callback {
             usize::from(basic.is_some())
+        } else {
+            0
         };
-        let id = self.alloc(Kind::WeakRef {
-            referent: Some(referent),
-            callback,
-        });
         self.track(id);
         self.object_mut(referent).weakrefs.insert(position, id);
         id

@@ -4,7 +4,7 @@
 //! was made.
 
 use pretty_assertions::assert_eq;
-use pyheap::{Action, Callback, Event, Finalizer, GcList, Heap, Kind, ObjId};
+use pyheap::{Action, Callback, Event, Finalizer, GcLink, GcList, Heap, Kind, ObjId};
 
 fn destroyed(heap: &Heap) -> Vec<u64> {
     heap.events()
@@ -725,4 +725,165 @@ fn dump_is_canonical() {
          permanent:\n\
          counts: 3 0 0\n"
     );
+}
+
+// Free lists and the allocation hook (lab 04).
+
+#[test]
+fn heap_new_has_no_free_lists_and_counts_every_container() {
+    let mut heap = Heap::new();
+    assert_eq!(heap.free_lists(), None);
+    for _ in 0..3 {
+        let l = heap.new_list();
+        heap.decref(l);
+    }
+    assert_eq!(heap.gc_counts(), [0, 0, 0]);
+    let keep = heap.new_list();
+    assert_eq!(heap.gc_counts(), [1, 0, 0]);
+    heap.decref(keep);
+    assert!(!heap.dump().contains("free lists"), "{}", heap.dump());
+}
+
+#[test]
+fn free_lists_serve_lists_dicts_and_small_tuples_without_counting() {
+    let mut heap = Heap::with_free_lists();
+    let one = heap.new_int(1);
+    let l = heap.new_list();
+    let d = heap.new_dict();
+    let t = heap.new_tuple(&[one]);
+    assert_eq!(heap.gc_counts()[0], 3);
+    for id in [l, d, t] {
+        heap.decref(id);
+    }
+    // Three deaths, none counted: each went to its free list.
+    assert_eq!(heap.gc_counts()[0], 3);
+    let free = heap.free_lists().expect("free lists");
+    assert_eq!((free.lists, free.dicts, free.tuples[0]), (1, 1, 1));
+    assert!(
+        heap.dump()
+            .contains("free lists: list 1, dict 1, tuple(1) 1\n")
+    );
+    // Three allocations, none counted: each came from its free list.
+    let l = heap.new_list();
+    let d = heap.new_dict();
+    let t = heap.new_tuple(&[one]);
+    assert_eq!(heap.gc_counts()[0], 3);
+    assert_eq!(heap.free_lists().expect("free lists").total(), 0);
+    // A 2-tuple has a free list of its own, still empty.
+    let two = heap.new_tuple(&[one, one]);
+    assert_eq!(heap.gc_counts()[0], 4);
+    for id in [l, d, t, two, one] {
+        heap.decref(id);
+    }
+    heap.assert_invariants();
+}
+
+#[test]
+fn a_free_list_holds_at_most_80_lists_and_the_rest_uncount() {
+    let mut heap = Heap::with_free_lists();
+    let lists: Vec<ObjId> = (0..100).map(|_| heap.new_list()).collect();
+    assert_eq!(heap.gc_counts()[0], 100);
+    for l in lists {
+        heap.decref(l);
+    }
+    assert_eq!(heap.free_lists().expect("free lists").lists, 80);
+    assert_eq!(heap.gc_counts()[0], 80);
+}
+
+#[test]
+fn twenty_tuples_are_put_on_their_free_list_but_never_taken_from_it() {
+    // CPython 3.11: maybe_freelist_pop takes sizes below PyTuple_MAXSAVESIZE (20),
+    // maybe_freelist_push puts sizes up to 20.
+    let mut heap = Heap::with_free_lists();
+    let one = heap.new_int(1);
+    let items = vec![one; 20];
+    for _ in 0..5 {
+        let t = heap.new_tuple(&items);
+        heap.decref(t);
+    }
+    assert_eq!(heap.gc_counts()[0], 5);
+    assert_eq!(heap.free_lists().expect("free lists").tuples[19], 5);
+    let items = vec![one; 21];
+    let t = heap.new_tuple(&items);
+    heap.decref(t);
+    assert_eq!(heap.gc_counts()[0], 5, "a 21-tuple has no free list");
+    heap.decref(one);
+}
+
+#[test]
+fn clear_free_lists_frees_what_they_hold_each_with_a_decrement() {
+    let mut heap = Heap::with_free_lists();
+    let lists: Vec<ObjId> = (0..5).map(|_| heap.new_list()).collect();
+    for l in lists {
+        heap.decref(l);
+    }
+    heap.gc_counts_mut()[0] = 3;
+    heap.clear_free_lists();
+    assert_eq!(
+        heap.gc_counts()[0],
+        0,
+        "clamped at 0, as PyObject_GC_Del clamps"
+    );
+    assert_eq!(heap.free_lists().expect("free lists").total(), 0);
+    let l = heap.new_list();
+    assert_eq!(
+        heap.gc_counts()[0],
+        1,
+        "the free list is empty: the next list counts"
+    );
+    heap.decref(l);
+    let mut plain = Heap::new();
+    plain.clear_free_lists();
+    assert_eq!(plain.free_lists(), None);
+}
+
+/// A hook that records, at each call, `count0` and how many objects generation 0 holds.
+#[derive(Default)]
+struct Recorder {
+    calls: Vec<(usize, usize)>,
+}
+
+impl GcLink for Recorder {
+    fn gc_link(&mut self, heap: &mut Heap) {
+        self.calls
+            .push((heap.gc_counts()[0], heap.gc_list_len(GcList::GEN0)));
+    }
+}
+
+#[test]
+fn gc_link_runs_after_the_count_and_before_the_new_object_is_tracked() {
+    let mut heap = Heap::new();
+    let mut hook = Recorder::default();
+    let c = heap.new_class("C", None);
+    let l = heap.new_list_with(&mut hook);
+    let o = heap.new_instance_with(c, &mut hook);
+    let t = heap.new_tuple_with(&[l], &mut hook);
+    let d = heap.new_dict_with(&mut hook);
+    let w = heap.new_weakref_with(o, Some(Callback::new([])), &mut hook);
+    // Each call sees its own allocation counted, and generation 0 without the new object.
+    assert_eq!(hook.calls, [(1, 0), (2, 1), (3, 2), (4, 3), (5, 3)]);
+    assert_eq!(heap.gc_list_objects(GcList::GEN0), [l, o, t, w]);
+    assert_eq!(heap.weakrefs_to(o), [w]);
+    let i = heap.new_int(7);
+    let empty = heap.new_tuple_with(&[], &mut hook);
+    assert_eq!(
+        hook.calls.len(),
+        5,
+        "atoms and the empty tuple are not GC allocations"
+    );
+    for id in [w, d, t, o, l, i, empty] {
+        heap.decref(id);
+    }
+    heap.assert_invariants();
+}
+
+#[test]
+fn gc_link_is_not_called_when_a_free_list_serves_the_allocation() {
+    let mut heap = Heap::with_free_lists();
+    let mut hook = Recorder::default();
+    let l = heap.new_list_with(&mut hook);
+    heap.decref(l);
+    let l = heap.new_list_with(&mut hook);
+    assert_eq!(hook.calls, [(1, 0)]);
+    heap.decref(l);
 }

@@ -9,9 +9,10 @@
 //! same point. Destruction itself and resurrection are not printed: the scripts observe them
 //! through weakrefs and names.
 //!
-//! These scripts cover reference counting only. What a collection does (including which tuples
-//! and dicts it untracks) is lab 03's: its parity scripts, in `labs/03-cycles/parity/`, run with
-//! the collector.
+//! These scripts cover reference counting, and what allocations and deaths do to `count0` with
+//! CPython 3.11's free lists. What a collection does (including which tuples and dicts it
+//! untracks) is lab 03's: its parity scripts, in `labs/03-cycles/parity/`, run with the
+//! collector; when collections run by themselves is lab 04's (`labs/04-generations/parity/`).
 
 use std::collections::HashMap;
 
@@ -244,4 +245,121 @@ fn cascade_order() {
     s.del("a");
     s.say("end");
     assert_eq!(s.output(), include_str!("../parity/cascade_order.out"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Free lists and count0
+// ---------------------------------------------------------------------------------------------
+
+/// `seen.extend(gc.get_count())`: reads the counts, then makes the 3-tuple `gc.get_count()`
+/// returns (its items are ints, never counted) and drops it at once, onto the free list of
+/// 3-tuples.
+fn count(heap: &mut Heap, seen: &mut Vec<[usize; 3]>) {
+    seen.push(heap.gc_counts());
+    let items: Vec<ObjId> = heap
+        .gc_counts()
+        .iter()
+        .map(|&c| heap.new_int(c as i64))
+        .collect();
+    let tuple = heap.new_tuple(&items);
+    for item in items {
+        heap.decref(item);
+    }
+    heap.decref(tuple);
+}
+
+/// `for i in range(n): x = make()` inside a function: each new object is made while `x` still
+/// holds the previous one, which dies when `x` is rebound; the last dies when the function
+/// returns.
+fn make_and_drop(heap: &mut Heap, n: usize, mut make: impl FnMut(&mut Heap) -> ObjId) {
+    let mut x: Option<ObjId> = None;
+    for _ in 0..n {
+        let new = make(heap);
+        if let Some(old) = x.replace(new) {
+            heap.decref(old);
+        }
+    }
+    if let Some(last) = x {
+        heap.decref(last);
+    }
+}
+
+/// `tuple(range(size))`: a new tuple of `size` new ints, a new reference.
+fn tuple_of_range(heap: &mut Heap, size: usize) -> ObjId {
+    let ints: Vec<ObjId> = (0..size as i64).map(|v| heap.new_int(v)).collect();
+    let tuple = heap.new_tuple(&ints);
+    for int in ints {
+        heap.decref(int);
+    }
+    tuple
+}
+
+/// What `gc.collect()` does to the counts and free lists of a heap whose generations hold
+/// nothing: the counts go to 0 and `clear_freelists` frees what the free lists hold (each
+/// `count0 -= 1`, never below 0).
+fn full_collection_of_nothing(heap: &mut Heap) {
+    for g in 0..3 {
+        assert!(
+            heap.gc_list_is_empty(pyheap::GcList::generation(g)),
+            "the scenario should hold no tracked object here"
+        );
+    }
+    *heap.gc_counts_mut() = [0, 0, 0];
+    heap.clear_free_lists();
+}
+
+#[test]
+fn free_lists() {
+    // After `gc.collect(); gc.freeze()`: no tracked object, empty free lists, counts 0.
+    let mut heap = Heap::with_free_lists();
+    let class = heap.new_class("C", None);
+    let mut seen = Vec::new();
+    count(&mut heap, &mut seen);
+    make_and_drop(&mut heap, 1000, Heap::new_list);
+    count(&mut heap, &mut seen);
+    let held = heap.assign_new_list("held");
+    for _ in 0..100 {
+        let item = heap.new_list();
+        heap.list_append(held, item);
+        heap.decref(item);
+    }
+    count(&mut heap, &mut seen);
+    heap.del("held");
+    count(&mut heap, &mut seen);
+    make_and_drop(&mut heap, 100, Heap::new_list);
+    count(&mut heap, &mut seen);
+    make_and_drop(&mut heap, 1000, Heap::new_dict);
+    count(&mut heap, &mut seen);
+    for size in [1, 19, 20, 21] {
+        make_and_drop(&mut heap, 1000, |heap| tuple_of_range(heap, size));
+        count(&mut heap, &mut seen);
+    }
+    make_and_drop(&mut heap, 1000, |heap| heap.new_instance(class));
+    count(&mut heap, &mut seen);
+    full_collection_of_nothing(&mut heap);
+    count(&mut heap, &mut seen);
+    heap.assign_new_list("x");
+    count(&mut heap, &mut seen);
+
+    let steps = [
+        "start",
+        "1000 lists made and dropped",
+        "100 lists held in a list",
+        "del held (101 lists die, 80 fit on the free list)",
+        "100 lists made and dropped (all from the free list)",
+        "1000 dicts made and dropped",
+        "1000 1-tuples made and dropped",
+        "1000 19-tuples made and dropped",
+        "1000 20-tuples made and dropped",
+        "1000 21-tuples made and dropped",
+        "1000 instances made and dropped",
+        "gc.collect()",
+        "x = [] after gc.collect()",
+    ];
+    let output: String = steps
+        .iter()
+        .zip(&seen)
+        .map(|(step, [c0, c1, c2])| format!("{step}: ({c0}, {c1}, {c2})\n"))
+        .collect();
+    assert_eq!(output, include_str!("../parity/free_lists.out"));
 }

@@ -56,14 +56,21 @@ pub struct Collected {
     pub uncollectable: usize,
 }
 
-/// `gc.collect(generation)` with a generation outside 0..=2: CPython raises
-/// `ValueError: invalid generation`.
+/// `gc.collect(generation)` with a generation outside 0..=2 (the generation asked for): CPython
+/// raises `ValueError: invalid generation`, in those words, without the number.
+///
+/// ```
+/// assert_eq!(
+///     cycles::InvalidGeneration(3).to_string(),
+///     "ValueError: invalid generation"
+/// );
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct InvalidGeneration(pub usize);
 
 impl fmt::Display for InvalidGeneration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ValueError: invalid generation ({})", self.0)
+        f.write_str("ValueError: invalid generation")
     }
 }
 

@@ -1,0 +1,147 @@
+//! One collection of generation g: `gc_collect_main`, seen from the generations.
+//!
+//! Lab 03 wrote what a collection does to the objects of one list: which are garbage, and how
+//! they are freed. What a collection does to the *generations* is this lab's:
+//!
+//! ```text
+//!   collect(1)            before                        after
+//!   generation 0   [a b c]        ─┐ merged into 1
+//!   generation 1   [d e]    ◀──────┘  young = [d e a b c]   (empty)
+//!   generation 2   [f]            ◀── survivors of young    [f d e a c]  (b was garbage)
+//!   counts         (5, 3, 7)                                (0, 0, 8)
+//! ```
+//!
+//! - The counts ([`update_counts`]): the collection covers generations 0 to g, so their counts
+//!   start again from 0, and the next generation's count records one more collection.
+//! - The merge ([`merge_younger`]): collecting generation g means collecting 0 to g, as one list.
+//! - The survivors ([`Gc::move_survivors`]): they move up one generation; a full collection
+//!   keeps them in generation 2. The long-lived counts record how many objects reached
+//!   generation 2 since the last full collection, and how many that one left.
+//! - A full collection empties the free lists ([`clear_freelists`]).
+//! - The statistics ([`Gc::record_stats`]).
+//!
+//! [`Gc::gc_collect_main`] (given) runs them in CPython's order around lab 03's reference
+//! collector.
+
+use cycles::{
+    Collected, deduce_unreachable, delete_garbage, finalize_garbage, handle_resurrected_objects,
+    handle_weakrefs, untrack_dicts, untrack_tuples,
+};
+use pyheap::{GcList, Heap};
+
+use crate::state::{Gc, NUM_GENERATIONS};
+
+// ANCHOR: update_counts
+/// The counts at the start of a collection of `generation`: afterwards the counts of
+/// generations `0..=generation` are 0, and, unless `generation` is the oldest, the count of
+/// `generation + 1` is one more than before (it counts the collections of the generation below
+/// it since its own last collection). Read and write them with [`Heap::gc_counts_mut`].
+pub fn update_counts(heap: &mut Heap, generation: usize) {
+    // TODO: leave the counts as the doc comment says: the collected generations' at 0, the next
+    //       one's one higher
+    todo!()
+}
+// ANCHOR_END: update_counts
+
+// ANCHOR: merge_younger
+/// Makes generation `generation` hold every object of generations `0..=generation` and
+/// returns it (`young`): what was in it stays first, followed by each younger generation in
+/// order, 0 first, each keeping its own order; the younger generations end empty. Objects of
+/// older generations are not touched.
+pub fn merge_younger(heap: &mut Heap, generation: usize) -> GcList {
+    // TODO: append each younger generation, 0 first, to the end of this one, and return this one
+    todo!()
+}
+// ANCHOR_END: merge_younger
+
+// ANCHOR: clear_freelists
+/// The end of a collection of `generation`: a full collection (generation 2) empties the free
+/// lists ([`Heap::clear_free_lists`]); a younger one leaves them as they are.
+pub fn clear_freelists(heap: &mut Heap, generation: usize) {
+    // TODO: empty the free lists after a full collection, and only then
+    todo!()
+}
+// ANCHOR_END: clear_freelists
+
+impl Gc {
+    // ANCHOR: move_survivors
+    /// The survivors of a collection of `generation`, which are in `young` once the garbage
+    /// was moved out, and the long-lived counts:
+    ///
+    /// - a collection of generation 0 or 1 moves every survivor to the end of `old`, the next
+    ///   generation, in order; when it collected generation 1, the survivors are promoted to
+    ///   generation 2, and [`long_lived_pending`](Gc::long_lived_pending) grows by their number;
+    /// - a full collection keeps its survivors in generation 2 (`young` is `old`); it first
+    ///   untracks the dicts among them that can hold no cycle (lab 03's [`untrack_dicts`], run
+    ///   only here), then [`long_lived_total`](Gc::long_lived_total) becomes the number of
+    ///   survivors left tracked, and `long_lived_pending` starts again from 0.
+    pub fn move_survivors(
+        &mut self,
+        heap: &mut Heap,
+        generation: usize,
+        young: GcList,
+        old: GcList,
+    ) {
+        // TODO: promote the survivors (or keep them, in a full collection) and keep the two
+        //       long-lived counts as the doc comment says
+        todo!()
+    }
+    // ANCHOR_END: move_survivors
+
+    // ANCHOR: record_stats
+    /// `gc.get_stats()` after a collection of `generation` that examined `examined` objects and
+    /// found `found`: that generation's entry, and only it, counts one more collection, the
+    /// objects collected and uncollectable, and the objects examined.
+    pub fn record_stats(&mut self, generation: usize, found: Collected, examined: usize) {
+        // TODO: add this collection to the statistics of the generation collected
+        todo!()
+    }
+    // ANCHOR_END: record_stats
+
+    // ANCHOR: gc_collect_main
+    /// `gc_collect_main(generation)`: one collection of `generation` (0, 1 or 2) and every
+    /// younger one, in CPython 3.11's order. Returns what it found. Given: it calls your steps
+    /// 1 to 5 and lab 03's reference collector.
+    ///
+    /// # Panics
+    /// If `generation` is above 2.
+    pub fn gc_collect_main(&mut self, heap: &mut Heap, generation: usize) -> Collected {
+        assert!(
+            generation < NUM_GENERATIONS,
+            "gc_collect_main({generation}): there are three generations, 0 to 2"
+        );
+        update_counts(heap, generation);
+        let young = merge_younger(heap, generation);
+        let examined = heap.gc_list_len(young);
+        let old = if generation + 1 < NUM_GENERATIONS {
+            GcList::generation(generation + 1)
+        } else {
+            young
+        };
+
+        // Lab 03: which objects of `young` are garbage. Survivors stay in `young`.
+        let unreachable = heap.gc_list_new();
+        deduce_unreachable(heap, young, unreachable);
+        untrack_tuples(heap, young);
+        self.move_survivors(heap, generation, young, old);
+
+        // Lab 03: weakrefs, finalizers, resurrection, and tp_clear on the rest.
+        let mut collected = handle_weakrefs(heap, unreachable, old);
+        finalize_garbage(heap, unreachable);
+        let final_unreachable = heap.gc_list_new();
+        handle_resurrected_objects(heap, unreachable, final_unreachable, old);
+        collected += heap.gc_list_len(final_unreachable);
+        delete_garbage(heap, final_unreachable, old, None);
+        heap.gc_list_release(final_unreachable);
+        heap.gc_list_release(unreachable);
+
+        clear_freelists(heap, generation);
+        let found = Collected {
+            collected,
+            uncollectable: 0,
+        };
+        self.record_stats(generation, found, examined);
+        found
+    }
+    // ANCHOR_END: gc_collect_main
+}
