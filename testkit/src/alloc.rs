@@ -116,6 +116,9 @@ thread_local! {
     static VIOLATIONS: Cell<[Option<Violation>; KEPT_VIOLATIONS]> =
         const { Cell::new([None; KEPT_VIOLATIONS]) };
     static THREAD_ID: Cell<usize> = const { Cell::new(0) };
+    /// Whether this thread runs code under test (inside `checked`), which [`Guarded`] gives
+    /// pages of its own.
+    static WATCHING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The next thread's identity.
@@ -405,7 +408,16 @@ pub fn checked<T>(meaning: Meaning, test: impl FnOnce() -> T) -> T {
     );
     guard::prepare(meaning.misuse);
     let mark = Mark::now();
+    /// Sets WATCHING back to what it was when it goes, even if the test panics.
+    struct Watching(bool);
+    impl Drop for Watching {
+        fn drop(&mut self) {
+            let _ = WATCHING.try_with(|w| w.set(self.0));
+        }
+    }
+    let watching = Watching(WATCHING.with(|w| w.replace(true)));
     let result = test();
+    drop(watching);
     let me = thread_id();
     QUARANTINE.with(|ring| {
         for held in ring.held.iter().flatten() {
@@ -466,7 +478,16 @@ pub struct Guarded;
 unsafe impl GlobalAlloc for Guarded {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         INSTALLED.store(true, Ordering::Relaxed);
-        let Some(block) = guard::map(layout) else {
+        // Pages of their own only for the code under test: inside `checked`, and not while a
+        // panic unwinds (printing a backtrace makes tens of thousands of blocks, more mappings
+        // than the system allows).
+        let watched = WATCHING.try_with(Cell::get).unwrap_or(false) && !std::thread::panicking();
+        let block = if watched {
+            guard::map(layout)
+        } else {
+            guard::on_the_heap(layout)
+        };
+        let Some(block) = block else {
             return std::ptr::null_mut();
         };
         count(layout.size() as isize, 1);
@@ -503,6 +524,8 @@ mod guard {
     use std::alloc::Layout;
     use std::cell::UnsafeCell;
     use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+
+    use std::alloc::GlobalAlloc;
 
     use super::{ALIVE, FREED, Violation};
 
@@ -607,15 +630,54 @@ mod guard {
         Some(start as *mut u8)
     }
 
-    /// Frees a block of [`map`]: its pages become inaccessible, and the oldest freed mapping is
-    /// given back to the system.
+    /// Marks a block that lives on the system's heap, not on pages of its own.
+    const ON_THE_HEAP: u64 = 0x4845_4150_0B10_C4ED;
+
+    /// A block for `layout` on the system's heap, with the same header as a block of [`map`]
+    /// (magic [`ON_THE_HEAP`]), so that [`unmap`] knows where it came from.
+    pub(super) fn on_the_heap(layout: Layout) -> Option<*mut u8> {
+        let align = layout.align().max(16);
+        let offset = HEADER.next_multiple_of(align);
+        let whole = Layout::from_size_align(layout.size().checked_add(offset)?, align).ok()?;
+        // SAFETY: `whole` has a non-zero size (it holds the header).
+        let base = unsafe { std::alloc::System.alloc(whole) };
+        if base.is_null() {
+            return None;
+        }
+        let start = base as usize + offset;
+        // SAFETY: the header lies inside the allocation, before the block, 8-aligned.
+        unsafe {
+            let header = header_of(start) as *mut u64;
+            header.write(ON_THE_HEAP);
+            header.add(1).write(layout.size() as u64);
+            header.add(2).write(base as u64);
+            header.add(3).write(whole.size() as u64);
+            header.add(4).write(whole.align() as u64);
+        }
+        Some(start as *mut u8)
+    }
+
+    /// Frees a block of [`map`] (its pages become inaccessible, and the oldest freed mapping is
+    /// given back to the system) or of [`on_the_heap`].
     pub(super) fn unmap(block: *mut u8, layout: Layout) -> Result<(), Violation> {
         let header = header_of(block as usize) as *mut u64;
-        // SAFETY: a block of `map` has its header just before it, in its (accessible) mapping.
-        // A freed block's header is inaccessible: freeing it again faults, which the handler
-        // reports. A pointer of no mapping of ours is what the magic number catches.
+        // SAFETY: a block of ours has its header just before it, in its (accessible) memory. A
+        // freed block's header is inaccessible: freeing it again faults, which the handler
+        // reports. A pointer of no block of ours is what the magic number catches.
         let (magic, base, len) =
             unsafe { (header.read(), header.add(2).read(), header.add(3).read()) };
+        if magic == ON_THE_HEAP {
+            // SAFETY: as above; the header records the allocation's start, size and alignment.
+            let align = unsafe { header.add(4).read() } as usize;
+            // SAFETY: the block was allocated by `on_the_heap` with exactly this layout.
+            unsafe {
+                std::alloc::System.dealloc(
+                    base as *mut u8,
+                    Layout::from_size_align_unchecked(len as usize, align),
+                );
+            }
+            return Ok(());
+        }
         if magic != ALIVE {
             return Err(if magic == FREED {
                 Violation::DoubleFree {

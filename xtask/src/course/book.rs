@@ -132,7 +132,7 @@ pub fn tests_named(root: &Path, lab: &crate::course::labs::Lab) -> Vec<String> {
             ));
             continue;
         };
-        match find_word(&text, &test.name) {
+        match find_test(&text, &test.name) {
             Some(at) => places.push((
                 test.section.split('#').next().unwrap_or(""),
                 start + at,
@@ -157,6 +157,15 @@ pub fn tests_named(root: &Path, lab: &crate::course::labs::Lab) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Where test `name` is named in `text`: in backticks (as the book names tests), or else where it
+/// first stands as a whole identifier (not inside a longer name). A test named like a word of the
+/// text (`freeze`) is found where the book names it, not where the word is used.
+fn find_test(text: &str, name: &str) -> Option<usize> {
+    text.find(&format!("`{name}`"))
+        .map(|at| at + 1)
+        .or_else(|| find_word(text, name))
 }
 
 /// Where `word` first stands in `text` as a whole identifier (not inside a longer name).
@@ -226,6 +235,13 @@ fn collect_md(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::{headings, slug};
+
+    #[test]
+    fn a_test_named_like_a_word_is_found_in_backticks() {
+        let text = "Call gc.freeze() first. The parity test `freeze` checks it.";
+        assert_eq!(super::find_test(text, "freeze"), Some(41));
+        assert_eq!(super::find_test("only freeze here", "freeze"), Some(5));
+    }
 
     #[test]
     fn a_test_name_is_found_as_a_whole_word_only() {
