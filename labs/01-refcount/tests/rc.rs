@@ -52,8 +52,9 @@ static ALLOCATOR: Guarded = Guarded;
 
 /// What a misuse of memory and a leak mean in these tests, in the book's words.
 const BOXES: Meaning = Meaning {
-    misuse: "a box was used after it was freed: freed while an Rc or a Weak still used it, or \
-             freed twice (see book/src/01-refcount/rc.md#drop-pitfall)",
+    misuse: "a box was misused: used after it was freed, while an Rc or a Weak still used it, or \
+             freed twice (see book/src/01-refcount/rc.md#drop-pitfall); or read or written past \
+             its end, as if it were smaller than an RcBox<T> (rc.md#rc-box)",
     leak: Some(
         "a box was never freed: a box must be freed when its last Rc or Weak goes (see \
          book/src/01-refcount/rc.md#rc-clone-drop)",
