@@ -150,8 +150,10 @@ impl TestResult {
             ),
             Outcome::StackOverflow => Some(
                 "Recursion as deep as the data: a chain of a million objects cannot be one call \
-                 per object. Keep the work still to do in a `Vec` (an explicit stack or queue) \
-                 and loop until it is empty."
+                 per object. Keep the work still to do in a collection of your own and loop until \
+                 it is empty. Which end you take from sets the order: a stack gives recursion's \
+                 order, a queue another; the book section of the test says which the lab \
+                 expects."
                     .to_string(),
             ),
             Outcome::OutOfMemory { .. } => Some(
