@@ -1626,7 +1626,15 @@ fn finalize_garbage_holds_a_reference_while_a_del_runs() {
     let ((mut heap, (names, garbage, [a, b])), (mut theirs, (_, their_garbage, _))) =
         twins(prepare);
 
-    cycles::finalize_garbage(&mut heap, garbage);
+    // pyheap names a dead object by its serial: say `a` and `b`, as the scenario does.
+    let (serial_a, serial_b) = (heap.serial(a), heap.serial(b));
+    if let Err(why) = testkit::catch(|| cycles::finalize_garbage(&mut heap, garbage)) {
+        panic!(
+            "{}",
+            why.replace(&format!("object #{serial_a} "), "a ")
+                .replace(&format!("object #{serial_b} "), "b ")
+        );
+    }
     reference::finalize_garbage(&mut theirs, their_garbage);
 
     assert_expected(
