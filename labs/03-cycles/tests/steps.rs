@@ -1629,6 +1629,10 @@ fn finalize_garbage_holds_a_reference_while_a_del_runs() {
     // pyheap names a dead object by its serial: say `a` and `b`, as the scenario does.
     let (serial_a, serial_b) = (heap.serial(a), heap.serial(b));
     if let Err(why) = testkit::catch(|| cycles::finalize_garbage(&mut heap, garbage)) {
+        let why = match why.split_once(": ") {
+            Some((place, words)) if place.starts_with("panicked at") => words,
+            _ => &why,
+        };
         panic!(
             "{}",
             why.replace(&format!("object #{serial_a} "), "a ")
