@@ -14,6 +14,8 @@ use crate::output::{Measured, Outcome};
 /// heap and the roots (every other handle is given up).
 pub fn build(graph: &Graph) -> (Heap, Vec<ObjId>) {
     let mut heap = Heap::new();
+    // No one reads the event log here (CPython keeps none).
+    heap.set_event_log(false);
     let nodes: Vec<ObjId> = (0..graph.len()).map(|_| heap.new_list()).collect();
     for (node, out) in nodes.iter().zip(&graph.edges) {
         for &to in out {
