@@ -31,8 +31,8 @@
 //! of finalizers calling finalizers, not the depth of the object graph.
 
 use crate::behaviour::{Action, Event};
-use crate::heap::Heap;
-use crate::object::{Kind, ObjId};
+use crate::heap::{Entry, Heap};
+use crate::object::{Kind, NIL, ObjId};
 
 impl Heap {
     /// `Py_INCREF(id)`.
@@ -107,12 +107,30 @@ impl Heap {
                 self.repr_singleton(id)
             )
         }
-        self.untrack(id);
-        if self.has_pending_finalizer(id) && !self.call_finalizer_from_dealloc(id) {
+        // One check of the handle; the rest works on the slot (this runs once per object freed).
+        let index = id.index;
+        if self.header(id).tag != NIL {
+            self.unlink(index);
+        }
+        let Entry::Live(object) = &self.bodies[index as usize] else {
+            unreachable!("header() checked the slot")
+        };
+        let (finalizable, weakrefs, is_weakref) = (
+            match &object.kind {
+                Kind::Instance { class, .. } => self.classes[class.0 as usize].finalizer.is_some(),
+                _ => false,
+            },
+            !object.weakrefs.is_empty(),
+            matches!(object.kind, Kind::WeakRef { .. }),
+        );
+        if finalizable && !self.is_finalized(id) && !self.call_finalizer_from_dealloc(id) {
             return None;
         }
-        self.clear_weakrefs(id);
-        if let Kind::WeakRef { .. } = self.kind(id) {
+        if weakrefs || finalizable {
+            // A `__del__` may have made new weakrefs to it.
+            self.clear_weakrefs(id);
+        }
+        if is_weakref {
             // weakref_dealloc: clear_weakref unlinks it from its referent's list.
             self.unlink_weakref(id);
         }
@@ -125,11 +143,6 @@ impl Heap {
         } else {
             "the empty tuple"
         }
-    }
-
-    /// Whether `id` is an instance whose class has a `__del__` that has not run yet.
-    pub(crate) fn has_pending_finalizer(&self, id: ObjId) -> bool {
-        self.has_finalizer(id) && !self.is_finalized(id)
     }
 
     /// Whether the type of `id` has a `tp_finalize` slot: here, whether `id` is an instance of

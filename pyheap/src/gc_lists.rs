@@ -148,7 +148,7 @@ impl Heap {
                 self.describe(id)
             )
         }
-        self.link_tail(id, GcList::GEN0);
+        self.link_tail(id.index, GcList::GEN0);
     }
 
     /// `PyObject_GC_UnTrack(id)`: unlinks the object from its list, if it is in one (doing
@@ -157,7 +157,7 @@ impl Heap {
     #[track_caller]
     pub fn untrack(&mut self, id: ObjId) {
         if self.is_tracked(id) {
-            self.unlink(id);
+            self.unlink(id.index);
         }
     }
 
@@ -338,8 +338,8 @@ impl Heap {
             panic!("gc_list_move: {} is not tracked", self.describe(id))
         }
         self.head(to);
-        self.unlink(id);
-        self.link_tail(id, to);
+        self.unlink(id.index);
+        self.link_tail(id.index, to);
     }
 
     /// `gc_list_merge(from, to)`: appends all of `from` to the tail of `to`, in order, leaving
@@ -426,48 +426,49 @@ impl Heap {
         }
     }
 
-    /// Links the untracked object `id` at the tail of `list`.
-    fn link_tail(&mut self, id: ObjId, list: GcList) {
-        let (last, tag) = {
-            let head = self.head(list);
-            (head.last, head.tag)
-        };
-        {
-            let head = self.header_mut(id);
-            debug_assert_eq!(head.tag, NIL, "link_tail of a tracked object");
-            head.tag = tag;
-            head.prev = last;
-            head.next = NIL;
+    /// Links the untracked object in slot `index` at the tail of `list`. The callers checked
+    /// the handle and the list.
+    fn link_tail(&mut self, index: u32, list: GcList) {
+        let list_head = &mut self.lists[list.0 as usize];
+        let (last, tag) = (list_head.last, list_head.tag);
+        list_head.last = index;
+        list_head.len += 1;
+        if last == NIL {
+            list_head.first = index;
+        } else {
+            self.heads[last as usize].next = index;
         }
-        match link(last) {
-            Some(index) => self.heads[index as usize].next = id.index,
-            None => self.lists[list.0 as usize].first = id.index,
-        }
-        let head = &mut self.lists[list.0 as usize];
-        head.last = id.index;
-        head.len += 1;
+        let head = &mut self.heads[index as usize];
+        debug_assert_eq!(head.tag, NIL, "link_tail of a tracked object");
+        head.tag = tag;
+        head.prev = last;
+        head.next = NIL;
     }
 
-    /// Unlinks the tracked object `id` from its list.
-    fn unlink(&mut self, id: ObjId) {
-        let head = self.header_mut(id);
+    /// Unlinks the tracked object in slot `index` from its list. The callers checked the handle.
+    pub(crate) fn unlink(&mut self, index: u32) {
+        let head = &mut self.heads[index as usize];
         debug_assert_ne!(head.tag, NIL, "unlink of an untracked object");
         let (tag, prev, next) = (head.tag, head.prev, head.next);
         head.tag = NIL;
         head.prev = NIL;
         head.next = NIL;
         let list = self.tags[tag as usize];
-        match link(prev) {
-            Some(index) => self.heads[index as usize].next = next,
-            None => self.lists[list.0 as usize].first = next,
+        if prev != NIL {
+            self.heads[prev as usize].next = next;
         }
-        match link(next) {
-            Some(index) => self.heads[index as usize].prev = prev,
-            None => self.lists[list.0 as usize].last = prev,
+        if next != NIL {
+            self.heads[next as usize].prev = prev;
         }
-        let head = &mut self.lists[list.0 as usize];
-        head.len -= 1;
-        if head.len == 0 {
+        let list_head = &mut self.lists[list.0 as usize];
+        if prev == NIL {
+            list_head.first = next;
+        }
+        if next == NIL {
+            list_head.last = prev;
+        }
+        list_head.len -= 1;
+        if list_head.len == 0 {
             self.list_emptied(list);
         }
     }

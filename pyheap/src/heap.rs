@@ -319,26 +319,32 @@ impl Heap {
     /// what the object held: the references in that [`Kind`] are now the caller's to release.
     /// Releases nothing itself, so it never cascades.
     pub(crate) fn release_slot(&mut self, id: ObjId) -> Kind {
-        let object = self.object(id);
         debug_assert_eq!(
-            self.heads[id.index()].refcount,
+            self.refcount(id),
             0,
             "only an object at count 0 is destroyed"
         );
         debug_assert!(!self.is_tracked(id), "a tracked object is never freed");
-        let (serial, what, gc) = (object.serial, What::of(&object.kind), object.kind.is_gc());
-        let free_list = FreeList::of(&object.kind);
-        if gc && !self.put_on_free_list(free_list) {
+        if !self.is_alive(id) {
+            self.stale(id)
+        }
+        let index = id.index();
+        let Entry::Live(object) = &self.bodies[index] else {
+            unreachable!("is_alive checked the slot")
+        };
+        let serial = object.serial;
+        let what = What::of(&object.kind);
+        if object.kind.is_gc() && !self.put_on_free_list(FreeList::of(&object.kind)) {
             self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
         }
         self.log(Event::Destroyed(serial));
         let Entry::Live(object) =
-            std::mem::replace(&mut self.bodies[id.index()], Entry::Free { serial, what })
+            std::mem::replace(&mut self.bodies[index], Entry::Free { serial, what })
         else {
-            unreachable!("object() checked the slot")
+            unreachable!("is_alive checked the slot")
         };
         self.census_add(&object.kind, -1);
-        let head = &mut self.heads[id.index()];
+        let head = &mut self.heads[index];
         head.flags = 0;
         // A slot whose generation would wrap around is retired rather than reused.
         if let Some(next) = head.generation.checked_add(1) {
