@@ -206,6 +206,10 @@ enum Command {
         /// performance page shows (for maintainers).
         #[arg(long)]
         book: bool,
+        /// Measure nothing: show the tables of a run saved with --json (with --book, write them
+        /// to the book).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "solutions", "case", "n"])]
+        from: Option<PathBuf>,
     },
     /// Run a lab's graded tests under Miri, which finds undefined behaviour in `unsafe` code
     /// (needs a nightly toolchain with the miri component).
@@ -388,6 +392,7 @@ fn main() -> ExitCode {
             case,
             json,
             book,
+            from,
         } => commands::bench::run(
             &root,
             &commands::bench::Options {
@@ -398,6 +403,7 @@ fn main() -> ExitCode {
                 case,
                 json,
                 book,
+                from,
             },
         ),
         Command::Miri {

@@ -40,6 +40,8 @@ pub struct Options {
     /// Also write each lab's tables to `book/src/NN-name/bench.txt`, which its performance page
     /// includes.
     pub book: bool,
+    /// Measure nothing: show the tables of the results saved in this file by `--json`.
+    pub from: Option<PathBuf>,
 }
 
 /// The package and its measuring binary.
@@ -60,6 +62,9 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
         ));
     }
     let labs = labs::select(root, &options.labs)?;
+    if let Some(saved) = &options.from {
+        return show_saved(root, &labs, saved, options.book);
+    }
     let command = command_line(options);
     let mut results = Vec::new();
     let mut failed = false;
@@ -338,13 +343,14 @@ fn summarise(part: &Value, runs: &[Value]) -> Value {
     if let Some(absent) = runs.iter().find_map(|r| r.get("absent")) {
         return json!({ "name": name, "absent": absent });
     }
-    let mut values: Vec<f64> = runs.iter().filter_map(|r| r["value"].as_f64()).collect();
+    // In round order: the ratios are taken round by round.
+    let values: Vec<f64> = runs.iter().filter_map(|r| r["value"].as_f64()).collect();
     let (min, max) = values
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         });
-    let med = median(&mut values);
+    let med = median(&mut values.clone());
     let mut extra = serde_json::Map::new();
     if let Some(first) = runs.first().and_then(|r| r["extra"].as_object()) {
         for key in first.keys() {
@@ -367,14 +373,34 @@ fn summarise(part: &Value, runs: &[Value]) -> Value {
     })
 }
 
+/// The lab's own time over `row`'s: the median of the ratios of each round, whose
+/// implementations ran one after the other (a busy moment of the machine falls on both), or of
+/// the medians when the rounds do not pair up.
+fn ratio(ours: &Value, row: &Value) -> Option<f64> {
+    let numbers = |r: &Value| -> Vec<f64> {
+        r["values"]
+            .as_array()
+            .map(|v| v.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (mine, theirs) = (numbers(ours), numbers(row));
+    if !mine.is_empty() && mine.len() == theirs.len() && theirs.iter().all(|&t| t > 0.0) {
+        let mut ratios: Vec<f64> = mine.iter().zip(&theirs).map(|(m, t)| m / t).collect();
+        return Some(median(&mut ratios));
+    }
+    match (ours["median"].as_f64(), row["median"].as_f64()) {
+        (Some(m), Some(t)) if t > 0.0 => Some(m / t),
+        _ => None,
+    }
+}
+
 /// The targets of the case, each met or not, with the number it was judged on.
 fn judge(case: &Value, rows: &[Value]) -> Vec<Value> {
     let ours = rows.first();
     let ours_median = ours.and_then(|r| r["median"].as_f64());
-    let median_of = |name: &str| {
-        rows.iter()
-            .find(|r| r["name"].as_str() == Some(name))
-            .and_then(|r| r["median"].as_f64())
+    let ratio_to = |name: &str| {
+        let row = rows.iter().find(|r| r["name"].as_str() == Some(name))?;
+        ratio(ours?, row)
     };
     case["targets"]
         .as_array()
@@ -384,13 +410,7 @@ fn judge(case: &Value, rows: &[Value]) -> Vec<Value> {
                 .map(|target| {
                     let at_most = target["at_most"].as_f64().unwrap_or(f64::NAN);
                     let judged = match target["kind"].as_str() {
-                        Some("ratio") => match (
-                            ours_median,
-                            median_of(target["peer"].as_str().unwrap_or("")),
-                        ) {
-                            (Some(o), Some(p)) if p > 0.0 => Some(o / p),
-                            _ => None,
-                        },
+                        Some("ratio") => ratio_to(target["peer"].as_str().unwrap_or("")),
                         Some("extra") => ours.and_then(|r| {
                             r["extra"][target["name"].as_str().unwrap_or("")].as_f64()
                         }),
@@ -399,6 +419,8 @@ fn judge(case: &Value, rows: &[Value]) -> Vec<Value> {
                     json!({
                         "text": target["text"],
                         "kind": target["kind"],
+                        "peer": target["peer"],
+                        "name": target["name"],
                         "at_most": at_most,
                         "judged": judged,
                         "met": judged.map(|j| j <= at_most),
@@ -436,7 +458,8 @@ fn render(result: &Value) -> String {
         .replace("n iterations", &format!("{} iterations", thousands(n)));
     let _ = writeln!(
         out,
-        "{} {title}\n  {unit}, median of {} round{} (load average {} before, {} after)",
+        "{} {title}\n  {unit}, median of {} round{} (load average {} before, {} after); ours ÷ \
+         this: the median of the rounds' ratios",
         result["id"].as_str().unwrap_or(""),
         result["rounds"],
         if result["rounds"].as_u64() == Some(1) {
@@ -448,7 +471,7 @@ fn render(result: &Value) -> String {
         result["load_after"].as_str().unwrap_or("?"),
     );
     let rows = result["rows"].as_array().cloned().unwrap_or_default();
-    let ours = rows.first().and_then(|r| r["median"].as_f64());
+    let ours = rows.first().filter(|r| r.get("absent").is_none()).cloned();
     let side = result["side"].as_str().unwrap_or("reference");
     let extras: Vec<String> = rows
         .iter()
@@ -485,10 +508,10 @@ fn render(result: &Value) -> String {
             number(row["min"].as_f64().unwrap_or(f64::NAN)),
             number(row["max"].as_f64().unwrap_or(f64::NAN))
         );
-        let ratio = match ours {
-            Some(o) if median > 0.0 => format!("{:.2}×", o / median),
-            _ => "-".to_string(),
-        };
+        let ratio = ours
+            .as_ref()
+            .and_then(|o| ratio(o, row))
+            .map_or("-".to_string(), |r| format!("{r:.2}×"));
         let mut line = format!(
             "  {label:<22} {:>9} {spread:>17} {ratio:>9}",
             number(median)
@@ -543,6 +566,35 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Shows the tables of a run saved with `--json` (and writes them to the book with `--book`).
+fn show_saved(root: &Path, labs: &[Lab], saved: &Path, book: bool) -> Result<i32, String> {
+    let text = std::fs::read_to_string(saved)
+        .map_err(|e| format!("cannot read {}: {e}", saved.display()))?;
+    let document: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{} holds no saved run: {e}", saved.display()))?;
+    let command = document["command"].as_str().unwrap_or("cargo xtask bench");
+    let cases = document["cases"].as_array().cloned().unwrap_or_default();
+    println!("{command}");
+    for lab in labs {
+        let number = u64::from(lab.meta.number);
+        let mut lab_text = String::new();
+        for case in cases.iter().filter(|c| c["lab"].as_u64() == Some(number)) {
+            // The targets are judged again, in case the judging changed since the run.
+            let mut case = case.clone();
+            let rows = case["rows"].as_array().cloned().unwrap_or_default();
+            case["targets"] = json!(judge(&case, &rows));
+            let table = render(&case);
+            print!("\n{table}");
+            lab_text.push_str(&table);
+            lab_text.push('\n');
+        }
+        if book && !lab_text.is_empty() {
+            write_book(root, lab, command, &lab_text)?;
+        }
+    }
+    Ok(0)
 }
 
 /// Writes a lab's tables where its performance page includes them.
