@@ -245,7 +245,7 @@ fn cases() -> Vec<Case> {
         Case {
             id: "P.c_live",
             lab: 5,
-            title: "longest pause of incremental marking of c_live(n), budget 1,000",
+            title: "longest pause of incremental marking of c_live(n), budget 1,000, in the thread's CPU time",
             unit: "ms",
             parts: vec![part(OURS), part("gc-arena")],
             targets: vec![Target::Value(0.1, "under 0.1 ms")],

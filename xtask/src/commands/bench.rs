@@ -536,7 +536,7 @@ fn render(result: &Value) -> String {
         let verdict = match (target["met"].as_bool(), target["judged"].as_f64()) {
             (Some(true), Some(j)) => format!("met ({})", shown(&target, j)),
             (Some(false), Some(j)) => format!(
-                "MISSED ({}; {:.2}× too slow)",
+                "MISSED ({}; {:.2}× the target's bound)",
                 shown(&target, j),
                 j / at_most
             ),
