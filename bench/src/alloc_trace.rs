@@ -65,18 +65,18 @@ pub fn checksum() -> (u64, usize) {
     let mut rng = XorShift64(SEED);
     let mut live = vec![0usize; SLOTS];
     for (slot, size_of) in live.iter_mut().enumerate() {
-        if rng.next() >> 63 == 1 {
-            *size_of = size(rng.next());
+        if rng.next_u64() >> 63 == 1 {
+            *size_of = size(rng.next_u64());
             feed(slot, *size_of);
         }
     }
     for _ in 0..STEADY {
-        let slot = ((rng.next() >> 32) % SLOTS as u64) as usize;
+        let slot = ((rng.next_u64() >> 32) % SLOTS as u64) as usize;
         if live[slot] != 0 {
             live[slot] = 0;
             feed(slot, 0);
         } else {
-            live[slot] = size(rng.next());
+            live[slot] = size(rng.next_u64());
             feed(slot, live[slot]);
         }
     }
@@ -113,21 +113,21 @@ pub fn replay(allocator: &mut dyn TraceAllocator) -> Outcome {
         *slot = (p, s);
     };
     for slot in slots.iter_mut() {
-        if rng.next() >> 63 == 1 {
-            let s = size(rng.next());
+        if rng.next_u64() >> 63 == 1 {
+            let s = size(rng.next_u64());
             place(allocator, slot, s);
         }
     }
     let start = Instant::now();
     for _ in 0..STEADY {
-        let index = ((rng.next() >> 32) % SLOTS as u64) as usize;
+        let index = ((rng.next_u64() >> 32) % SLOTS as u64) as usize;
         let slot = &mut slots[index];
         if !slot.0.is_null() {
             // SAFETY: the block is live and was allocated with this size.
             unsafe { allocator.free(slot.0, slot.1) };
             *slot = (std::ptr::null_mut(), 0);
         } else {
-            let s = size(rng.next());
+            let s = size(rng.next_u64());
             place(allocator, slot, s);
         }
     }

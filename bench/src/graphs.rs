@@ -90,13 +90,13 @@ pub fn c_live(n: usize) -> Graph {
 }
 
 /// d_random(n): n nodes; seed 0x2545F4914F6CDD1D; for i in 0..n, three times: edge
-/// i -> `(rng.next() >> 32) % n`. Only node 0 is held.
+/// i -> `(rng.next_u64() >> 32) % n`. Only node 0 is held.
 pub fn d_random(n: usize) -> Graph {
     let mut rng = XorShift64(0x2545_F491_4F6C_DD1D);
     let edges = (0..n)
         .map(|_| {
             (0..3)
-                .map(|_| ((rng.next() >> 32) % n as u64) as u32)
+                .map(|_| ((rng.next_u64() >> 32) % n as u64) as u32)
                 .collect()
         })
         .collect();

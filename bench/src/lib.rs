@@ -76,7 +76,7 @@ pub struct XorShift64(pub u64);
 impl XorShift64 {
     /// The next number: `x ^= x << 13; x ^= x >> 7; x ^= x << 17`.
     #[inline]
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
