@@ -74,9 +74,12 @@ macro_rules! collect_and_measure {
     }};
 }
 
+/// Builds a heap's objects.
+type Build = fn(&mut Heap);
+
 #[test]
 fn collecting_200000_objects_needs_no_memory_that_grows_with_them() {
-    let heaps: [(&str, fn(&mut Heap)); 2] = [
+    let heaps: [(&str, Build); 2] = [
         ("a live chain of 200,000 lists", all_alive),
         (
             "a live chain of 100,000 lists and 50,000 garbage pairs",
