@@ -175,6 +175,14 @@ enum Command {
     },
     /// Build the book into book/build (needs mdBook 0.5).
     Book,
+    /// Draw the book's figures again from the reference solutions (for maintainers): every
+    /// solution's `figures` example, which writes the SVGs of its chapter that changed.
+    Figures {
+        /// Only compare: exit 1 when a committed figure is not what the references draw now
+        /// (`cargo test` checks the same).
+        #[arg(long)]
+        check: bool,
+    },
     /// Run a lab's graded tests under Miri, which finds undefined behaviour in `unsafe` code
     /// (needs a nightly toolchain with the miri component).
     Miri {
@@ -348,6 +356,7 @@ fn main() -> ExitCode {
             commands::check::run(&root, &commands::check::Options { labs, steps })
         }
         Command::Book => commands::book::build(&root),
+        Command::Figures { check } => commands::figures::run(&root, check),
         Command::Miri {
             labs,
             solutions,

@@ -5,6 +5,7 @@ pub mod autograder;
 pub mod book;
 pub mod check;
 pub mod checksums;
+pub mod figures;
 pub mod grade;
 pub mod hint;
 pub mod limits;
