@@ -255,6 +255,12 @@ impl Svg {
         self.bottom = self.bottom.max(y);
     }
 
+    /// Counts everything down to `y` as drawn: for what [`path`](Svg::path) drew below the
+    /// other shapes, which the figure cannot measure.
+    pub fn reserve(&mut self, y: f64) {
+        self.reach(y);
+    }
+
     /// A rectangle with rounded corners.
     #[allow(clippy::too_many_arguments)]
     pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, stroke: &str, width: f64) {
@@ -279,14 +285,17 @@ impl Svg {
         } else {
             ""
         };
+        // Rounded corners, less rounded on small cells, which would otherwise look like pills.
+        let radius = 5.0_f64.min(w / 4.0).min(h / 4.0);
         writeln!(
             self.body,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"5\" fill=\"{fill}\" \
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{fill}\" \
              stroke=\"{stroke}\" stroke-width=\"{width}\"{dash}/>",
             num(x),
             num(y),
             num(w),
-            num(h)
+            num(h),
+            num(radius)
         )
         .expect("writing to a String");
         self.reach(y + h);
