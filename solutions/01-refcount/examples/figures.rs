@@ -132,7 +132,7 @@ fn rc_lifetime_rows() -> Vec<Row> {
         let code = match step {
             0 => "let a = Rc::new(v)",
             1 => {
-                b = a.as_ref().map(Rc::clone);
+                b = a.clone();
                 "let b = Rc::clone(&a)"
             }
             2 => {
@@ -358,8 +358,7 @@ fn reference_destruction_order() -> Vec<&'static str> {
     heap.bind("top", top);
     heap.decref(top);
     heap.unbind("top");
-    let order = deaths.borrow().iter().map(|serial| names[serial]).collect();
-    order
+    deaths.borrow().iter().map(|serial| names[serial]).collect()
 }
 
 /// One entry of the stack: whose references, and those still to release.
