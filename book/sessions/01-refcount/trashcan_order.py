@@ -20,7 +20,10 @@ class Named(list):
 order = []
 chain = None
 for k in range(60, 0, -1):
-    chain = Named(f"n{k}", [Named(f"l{k}", []), chain] if chain is not None else [Named(f"l{k}", [])])
+    items = [Named(f"l{k}", [])]
+    if chain is not None:
+        items.append(chain)
+    chain = Named(f"n{k}", items)
 del chain
 for start in range(0, len(order), 15):
     print(" ".join(order[start:start + 15]))

@@ -9,7 +9,8 @@
 //! The first lines of a script may say how it is run, as comments:
 //!
 //! - `# python: 3.12` runs it under that CPython release line instead of 3.11 (found as
-//!   `python3.12` on PATH, or in pyenv's versions);
+//!   `python3.12` on PATH, or in pyenv's versions); `# python: 2.7 3.11 3.13` runs it under each,
+//!   in that order, and records what they print one after the other;
 //! - `# mode: repl` records it as a session at the `>>>` prompt: each line is echoed after the
 //!   prompt (`>>> `, or `... ` inside a block) and run as the interactive interpreter runs it, so
 //!   an expression's value is printed, and a traceback is part of the output. A blank line closes
@@ -34,8 +35,9 @@ const DEFAULT_VERSION: &str = "3.11";
 /// line at a time through `code.InteractiveConsole` (what the `>>>` prompt does: an expression's
 /// value is printed by `sys.displayhook`), echoing each line after its prompt. Tracebacks go to
 /// stdout, where the prompt shows them.
-const REPL: &str = r##"import code, sys
-lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+const REPL: &str = r##"from __future__ import print_function
+import code, io, sys
+lines = io.open(sys.argv[1], encoding="utf-8").read().splitlines()
 while lines and lines[0].startswith("#"):
     lines.pop(0)
 while lines and not lines[0].strip():
@@ -44,18 +46,20 @@ sys.stderr = sys.stdout
 console = code.InteractiveConsole(filename="<stdin>")
 more = False
 for line in lines:
-    print(((("... " if more else ">>> ") + line).rstrip()), flush=True)
+    sys.stdout.write((("... " if more else ">>> ") + line).rstrip() + "\n")
+    sys.stdout.flush()
     more = console.push(line)
 if more:
-    print("...", flush=True)
+    sys.stdout.write("...\n")
     console.push("")
 "##;
 
 /// How one script is run: the first lines' `# python:` and `# mode:` comments.
 #[derive(Debug, PartialEq, Eq)]
 struct Header {
-    /// The CPython release line, `3.11` unless the script says otherwise.
-    version: String,
+    /// The CPython release lines it runs under, in order: `3.11` unless the script says
+    /// otherwise.
+    versions: Vec<String>,
     /// Whether it is a session at the `>>>` prompt.
     repl: bool,
 }
@@ -64,23 +68,25 @@ struct Header {
 /// script.
 fn header(script: &str) -> Result<Header, String> {
     let mut header = Header {
-        version: DEFAULT_VERSION.to_string(),
+        versions: vec![DEFAULT_VERSION.to_string()],
         repl: false,
     };
     for line in script.lines().take_while(|l| l.starts_with('#')) {
         let comment = line.trim_start_matches('#').trim();
-        if let Some(version) = comment.strip_prefix("python:") {
-            let version = version.trim();
-            let valid = version.split('.').count() == 2
-                && version
-                    .split('.')
-                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-            if !valid {
+        if let Some(versions) = comment.strip_prefix("python:") {
+            let versions: Vec<String> = versions.split_whitespace().map(str::to_string).collect();
+            let valid = |v: &String| {
+                v.split('.').count() == 2
+                    && v.split('.')
+                        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+            };
+            if versions.is_empty() || !versions.iter().all(valid) {
                 return Err(format!(
-                    "`{line}`: a script names its CPython as `# python: 3.12` (a release line)"
+                    "`{line}`: a script names its CPython as `# python: 3.12` (a release line), or \
+                     several, as `# python: 3.11 3.12`"
                 ));
             }
-            header.version = version.to_string();
+            header.versions = versions;
         } else if let Some(mode) = comment.strip_prefix("mode:") {
             match mode.trim() {
                 "repl" => header.repl = true,
@@ -106,61 +112,46 @@ pub fn run(root: &Path, check: bool) -> Result<i32, String> {
     let mut changed = Vec::new();
     let mut ran = 0;
     let mut versions_run = Vec::new();
-    for script in &scripts {
+    'scripts: for script in &scripts {
         let shown = relative(root, script);
         let text =
             fs::read_to_string(script).map_err(|e| format!("could not read {shown}: {e}"))?;
         let header = header(&text).map_err(|e| format!("{shown}: {e}"))?;
-        let python = pythons
-            .entry(header.version.clone())
-            .or_insert_with(|| find_python(&header.version));
-        let Some(python) = python.clone() else {
-            missing
-                .entry(header.version.clone())
-                .or_default()
-                .push(shown);
-            continue;
-        };
-        if !versions_run.contains(&python.1) {
-            versions_run.push(python.1.clone());
+        // Every interpreter the script wants, or it is not run at all.
+        let mut interpreters = Vec::new();
+        for version in &header.versions {
+            let python = pythons
+                .entry(version.clone())
+                .or_insert_with(|| find_python(version))
+                .clone();
+            match python {
+                Some(python) => interpreters.push(python),
+                None => {
+                    missing.entry(version.clone()).or_default().push(shown);
+                    continue 'scripts;
+                }
+            }
         }
         ran += 1;
         let recorded_path = script.with_extension("out");
-        let mut cmd = Command::new(&python.0);
-        if header.repl {
-            cmd.arg("-c").arg(REPL);
+        let mut fresh = String::new();
+        for python in &interpreters {
+            if !versions_run.contains(&python.1) {
+                versions_run.push(python.1.clone());
+            }
+            fresh.push_str(&run_one(script, python, header.repl, root)?);
         }
-        let output = cmd
-            .arg(script)
-            .current_dir(script.parent().unwrap_or(root))
-            .env("PYTHONHASHSEED", "0")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .map_err(|e| format!("could not run {}: {e}", python.0))?;
-        if !output.status.success() {
-            return Err(format!(
-                "{shown} failed under {} ({}):\n{}",
-                python.1,
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        if !output.stderr.is_empty() {
-            return Err(format!(
-                "{shown} wrote to stderr under {}; a parity script must print only to stdout:\n{}",
-                python.1,
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let fresh = String::from_utf8(output.stdout)
-            .map_err(|_| format!("{shown} printed something that is not UTF-8"))?;
         let recorded = fs::read_to_string(&recorded_path).ok();
         if recorded.as_deref() == Some(fresh.as_str()) {
             continue;
         }
         let out_shown = relative(root, &recorded_path);
+        let by: Vec<&str> = interpreters.iter().map(|p| p.1.as_str()).collect();
         if check {
-            println!("{out_shown} differs from what {} prints now:", python.1);
+            println!(
+                "{out_shown} differs from what {} prints now:",
+                by.join(" then ")
+            );
             print!("{}", diff(recorded.as_deref().unwrap_or(""), &fresh));
         } else {
             fs::write(&recorded_path, &fresh)
@@ -217,6 +208,50 @@ pub fn run(root: &Path, check: bool) -> Result<i32, String> {
         );
         Ok(0)
     }
+}
+
+/// Runs `script` under `python` (as a session at the prompt if `repl`), and returns what it
+/// printed; an error if it failed, wrote to stderr, or printed something that is not UTF-8.
+fn run_one(
+    script: &Path,
+    python: &(String, String),
+    repl: bool,
+    root: &Path,
+) -> Result<String, String> {
+    let shown = relative(root, script);
+    let mut cmd = Command::new(&python.0);
+    if repl {
+        cmd.arg("-c").arg(REPL);
+    }
+    let output = cmd
+        .arg(script)
+        .current_dir(script.parent().unwrap_or(root))
+        .env("PYTHONHASHSEED", "0")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONIOENCODING", "utf-8")
+        .output()
+        .map_err(|e| format!("could not run {}: {e}", python.0))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{shown} failed under {} ({}):\n{}",
+            python.1,
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    if !output.stderr.is_empty() {
+        return Err(format!(
+            "{shown} wrote to stderr under {}; a parity script must print only to stdout:\n{}",
+            python.1,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|_| {
+        format!(
+            "{shown} printed something that is not UTF-8 under {}",
+            python.1
+        )
+    })
 }
 
 /// Every `*.py` under [`FOLDERS`], sorted.
@@ -312,7 +347,12 @@ fn find_python(version: &str) -> Option<(String, String)> {
     }
     candidates.into_iter().find_map(|name| {
         let output = Command::new(&name).arg("--version").output().ok()?;
-        let line = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        // Python 2 prints its version to stderr.
+        let line = if output.stdout.is_empty() {
+            String::from_utf8_lossy(&output.stderr).trim().to_string()
+        } else {
+            String::from_utf8_lossy(&output.stdout).trim().to_string()
+        };
         (output.status.success() && line.starts_with(&series)).then_some((name, line))
     })
 }
@@ -369,7 +409,7 @@ mod tests {
         assert_eq!(
             header("import gc\n").unwrap(),
             Header {
-                version: "3.11".into(),
+                versions: vec!["3.11".into()],
                 repl: false
             }
         );
@@ -377,11 +417,16 @@ mod tests {
             header("# What it shows.\n# python: 3.12\n# mode: repl\nimport gc\n# python: 3.9\n")
                 .unwrap(),
             Header {
-                version: "3.12".into(),
+                versions: vec!["3.12".into()],
                 repl: true
             }
         );
+        assert_eq!(
+            header("# python: 2.7 3.13\n").unwrap().versions,
+            ["2.7", "3.13"]
+        );
         assert!(header("# python: three\n").is_err());
+        assert!(header("# python:\n").is_err());
         assert!(header("# mode: notebook\n").is_err());
     }
 
