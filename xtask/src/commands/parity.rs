@@ -33,8 +33,8 @@ const DEFAULT_VERSION: &str = "3.11";
 
 /// The interactive interpreter, for `# mode: repl`: runs the script named by its argument one
 /// line at a time through `code.InteractiveConsole` (what the `>>>` prompt does: an expression's
-/// value is printed by `sys.displayhook`), echoing each line after its prompt. Tracebacks go to
-/// stdout, where the prompt shows them.
+/// value is printed by `sys.displayhook`), echoing each line after its prompt, in a namespace
+/// called `__main__` as the prompt's is. Tracebacks go to stdout, where the prompt shows them.
 const REPL: &str = r##"from __future__ import print_function
 import code, io, sys
 lines = io.open(sys.argv[1], encoding="utf-8").read().splitlines()
@@ -43,7 +43,7 @@ while lines and lines[0].startswith("#"):
 while lines and not lines[0].strip():
     lines.pop(0)
 sys.stderr = sys.stdout
-console = code.InteractiveConsole(filename="<stdin>")
+console = code.InteractiveConsole({"__name__": "__main__", "__doc__": None}, "<stdin>")
 more = False
 for line in lines:
     sys.stdout.write((("... " if more else ">>> ") + line).rstrip() + "\n")
@@ -327,8 +327,11 @@ fn find_python(version: &str) -> Option<(String, String)> {
                 p.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{version}.")))
             })
-            .map(|p| p.join("bin/python3"))
-            .filter(|p| p.is_file())
+            .filter_map(|p| {
+                // `python3.12`, or for Python 2 `python2.7`: every release names it so.
+                let bin = p.join("bin").join(format!("python{version}"));
+                bin.is_file().then_some(bin)
+            })
             .collect();
         // Newest last: 3.12.10 after 3.12.9.
         found.sort_by_key(|p| {
