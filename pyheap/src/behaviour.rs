@@ -78,6 +78,10 @@ pub enum Action {
     AppendSelfTo(String),
     /// `global name; del name`.
     Unbind(String),
+    /// `del self.name`: self gives up its reference to an attribute. In a `__del__` this can
+    /// break self's own cycle, and free self: a collector must hold a reference to an object
+    /// while its `__del__` runs (CPython's `finalize_garbage` does).
+    DelSelfAttr(String),
 }
 
 /// Something observable that happened, in order. Objects are named by serial.
