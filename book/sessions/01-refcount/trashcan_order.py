@@ -24,6 +24,7 @@ for k in range(60, 0, -1):
     if chain is not None:
         items.append(chain)
     chain = Named(f"n{k}", items)
+del items  # the last node's list of items; the node holds its own copy
 del chain
 for start in range(0, len(order), 15):
     print(" ".join(order[start:start + 15]))
