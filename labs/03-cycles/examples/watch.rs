@@ -35,7 +35,7 @@ pub fn program() -> Vec<String> {
     heap.del("b");
     gc.collect(&mut heap); //               gc.collect(): the cycle is found, and freed
 
-    // Stress: every allocation through a `_with` constructor runs a full collection first.
+    // Stress: every allocation through a `_with` constructor collects first.
     gc.set_watch(Watch {
         log: true,
         stress: true,
