@@ -40,7 +40,7 @@ use pyheap::{GcList, Heap, ObjId};
 pub const ENV_VAR: &str = "GCLABS_GC";
 
 /// How many objects a log line names before it says how many more there are.
-const NAMED_PER_LINE: usize = 8;
+const NAMED_PER_LINE: usize = 6;
 
 /// Which of the two switches are on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
