@@ -245,7 +245,10 @@ impl Collector {
             let untracked = survivors.those(|id| !heap.is_tracked(id));
             let now_in_old = survivors.those(|id| heap.gc_list_of(id) == Some(old));
             let went = if young == old { "stay in" } else { "moved to" };
-            format!("  survivors: {untracked} untracked, {now_in_old} {went} {}", old.name())
+            format!(
+                "  survivors: {untracked} untracked, {now_in_old} {went} {}",
+                old.name()
+            )
         });
         let garbage = self.snapshot(heap, unreachable);
         // Not CPython: nothing unreachable, nothing to handle, count or delete.

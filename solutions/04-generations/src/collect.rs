@@ -23,11 +23,11 @@
 //! [`Gc::gc_collect_main`] (given) runs them in CPython's order around lab 03's reference
 //! collector.
 
+use cycles::watch::describe_list;
 use cycles::{
     Collected, deduce_unreachable, delete_garbage, finalize_garbage, handle_resurrected_objects,
     handle_weakrefs, untrack_dicts, untrack_tuples,
 };
-use cycles::watch::describe_list;
 use pyheap::{GcList, Heap};
 
 use crate::state::{Gc, NUM_GENERATIONS};
@@ -149,7 +149,8 @@ impl Gc {
         };
         self.say(|| {
             let (counts, young) = (heap.gc_counts(), describe_list(heap, young));
-            format!("collection of generation {generation}: counts now {counts:?}, young holds {young}")
+            let collection = format!("collection of generation {generation}");
+            format!("{collection}: counts now {counts:?}, young holds {young}")
         });
 
         // Lab 03: which objects of `young` are garbage. Survivors stay in `young`.
