@@ -23,10 +23,11 @@
 //!   `--nocapture`; [`Collector::watch_log`](crate::Collector::watch_log) returns the same lines.
 //! - **stress**: every allocation made through a `_with` constructor
 //!   (`heap.new_list_with(&mut gc)`) runs a full collection first, before the new object is
-//!   tracked. A collector that frees an object still in use, or leaves a list in a state the
-//!   next collection trips on, fails at the first allocation after the mistake rather than
-//!   thousands of allocations later (Ruby's `GC.stress` and V8's `--gc-interval` do the same;
-//!   in CPython, `gc.set_threshold(1)` comes close).
+//!   tracked. A mistake that needs a collection at the wrong moment to show (an object freed
+//!   while the program still uses it, a list left in a state the next collection trips on)
+//!   then shows at the next allocation, in a short program, rather than thousands of
+//!   allocations later (Ruby's `GC.stress` and V8's `--gc-interval` do the same; in CPython,
+//!   `gc.set_threshold(1)` comes close).
 //!
 //! A word `GCLABS_GC` does not know (a typo, say) is reported on stderr once, and ignored.
 
