@@ -226,6 +226,13 @@ fn run_one(
     let output = cmd
         .arg(script)
         .current_dir(script.parent().unwrap_or(root))
+        // The same small environment for every run: CPython copies the environment into
+        // `os.environ` at start-up, so a longer one (cargo's variables under `cargo test`)
+        // takes other blocks of pymalloc and moves the block numbers a session prints.
+        // PATH is kept: scripts that compare releases run `python3.12` and the like.
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LANG", "C.UTF-8")
         .env("PYTHONHASHSEED", "0")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONIOENCODING", "utf-8")
