@@ -229,9 +229,10 @@ fn run_one(
         // The same small environment for every run: CPython copies the environment into
         // `os.environ` at start-up, so a longer one (cargo's variables under `cargo test`)
         // takes other blocks of pymalloc and moves the block numbers a session prints.
-        // PATH is kept: scripts that compare releases run `python3.12` and the like.
+        // PATH is kept, for scripts that run `python3.12` and the like, but without the
+        // toolchain folder rustup puts first when cargo runs the tests.
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATH", plain_path())
         .env("LANG", "C.UTF-8")
         .env("PYTHONHASHSEED", "0")
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -451,4 +452,14 @@ mod tests {
             "    a\n  - x\n  + y\n    c\n"
         );
     }
+}
+
+/// PATH without the folders rustup adds in front of it while cargo runs (`.rustup/toolchains`),
+/// so that a script sees the same PATH under `cargo test` as in a shell.
+fn plain_path() -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.to_string_lossy().contains("/.rustup/toolchains/"))
+        .collect();
+    std::env::join_paths(kept).unwrap_or(path)
 }
