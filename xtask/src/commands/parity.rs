@@ -411,6 +411,16 @@ fn diff(old: &str, new: &str) -> String {
     out
 }
 
+/// PATH without the folders rustup adds in front of it while cargo runs (`.rustup/toolchains`),
+/// so that a script sees the same PATH under `cargo test` as in a shell.
+fn plain_path() -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.to_string_lossy().contains("/.rustup/toolchains/"))
+        .collect();
+    std::env::join_paths(kept).unwrap_or(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Header, diff, header};
@@ -452,14 +462,4 @@ mod tests {
             "    a\n  - x\n  + y\n    c\n"
         );
     }
-}
-
-/// PATH without the folders rustup adds in front of it while cargo runs (`.rustup/toolchains`),
-/// so that a script sees the same PATH under `cargo test` as in a shell.
-fn plain_path() -> std::ffi::OsString {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let kept: Vec<PathBuf> = std::env::split_paths(&path)
-        .filter(|dir| !dir.to_string_lossy().contains("/.rustup/toolchains/"))
-        .collect();
-    std::env::join_paths(kept).unwrap_or(path)
 }
