@@ -30,7 +30,8 @@ def rss_mib():
 def show(what):
     a = arenas()
     # Resident memory rounded down to 5 MiB: it moves by a MiB from run to run.
-    print(f"{what:<20} RSS {5 * int(rss_mib() // 5):3} MiB   arenas: current {a['allocated current']:3}"
+    rss = 5 * int(rss_mib() // 5)
+    print(f"{what:<20} RSS {rss:3} MiB   arenas: current {a['allocated current']:3}"
           f"  total {a['allocated total']:3}  reclaimed {a['reclaimed']:3}")
 
 N = 1_000_000
