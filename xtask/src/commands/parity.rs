@@ -229,10 +229,11 @@ fn run_one(
         // The same small environment for every run: CPython copies the environment into
         // `os.environ` at start-up, so a longer one (cargo's variables under `cargo test`)
         // takes other blocks of pymalloc and moves the block numbers a session prints.
-        // PATH is kept, for scripts that run `python3.12` and the like, but without the
-        // toolchain folder rustup puts first when cargo runs the tests.
+        // PATH too is fixed: it is part of that environment, and one folder more in a
+        // learner's PATH (or in CI's) moved a recorded block number by one. Scripts that need
+        // another interpreter run `sys.executable` or are run under it (`# python:`).
         .env_clear()
-        .env("PATH", plain_path())
+        .env("PATH", FIXED_PATH)
         .env("LANG", "C.UTF-8")
         .env("PYTHONHASHSEED", "0")
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -364,7 +365,20 @@ fn find_python(version: &str) -> Option<(String, String)> {
         } else {
             String::from_utf8_lossy(&output.stdout).trim().to_string()
         };
-        (output.status.success() && line.starts_with(&series)).then_some((name, line))
+        if !(output.status.success() && line.starts_with(&series)) {
+            return None;
+        }
+        // The interpreter's own file, so that it runs under the fixed PATH of `FIXED_PATH`
+        // (a pyenv shim needs pyenv on PATH to find it).
+        let real = Command::new(&name)
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|p| Path::new(p).is_absolute())
+            .unwrap_or(name);
+        Some((real, line))
     })
 }
 
@@ -411,15 +425,8 @@ fn diff(old: &str, new: &str) -> String {
     out
 }
 
-/// PATH without the folders rustup adds in front of it while cargo runs (`.rustup/toolchains`),
-/// so that a script sees the same PATH under `cargo test` as in a shell.
-fn plain_path() -> std::ffi::OsString {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let kept: Vec<PathBuf> = std::env::split_paths(&path)
-        .filter(|dir| !dir.to_string_lossy().contains("/.rustup/toolchains/"))
-        .collect();
-    std::env::join_paths(kept).unwrap_or(path)
-}
+/// The PATH every recorded script runs with, whatever the shell's.
+const FIXED_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 #[cfg(test)]
 mod tests {
