@@ -211,6 +211,14 @@ enum Command {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "solutions", "case", "n"])]
         from: Option<PathBuf>,
     },
+    /// Draw the book's figures again from the reference solutions (for maintainers): every
+    /// solution's `figures` example, which writes the SVGs of its chapter that changed.
+    Figures {
+        /// Only compare: exit 1 when a committed figure is not what the references draw now
+        /// (`cargo test` checks the same).
+        #[arg(long)]
+        check: bool,
+    },
     /// Run a lab's graded tests under Miri, which finds undefined behaviour in `unsafe` code
     /// (needs a nightly toolchain with the miri component).
     Miri {
@@ -406,6 +414,7 @@ fn main() -> ExitCode {
                 from,
             },
         ),
+        Command::Figures { check } => commands::figures::run(&root, check),
         Command::Miri {
             labs,
             solutions,

@@ -10,7 +10,9 @@ fn xtask(root: &Path, args: &[&str], path: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
     cmd.arg("--root").arg(root).args(args);
     if let Some(path) = path {
-        cmd.env("PATH", path);
+        // No interpreter on PATH, and none in pyenv's folder either.
+        cmd.env("PATH", path)
+            .env("PYENV_ROOT", root.join("no-pyenv"));
     }
     cmd.output().expect("the xtask binary runs")
 }
@@ -47,8 +49,13 @@ fn without_python311_it_says_so_and_checks_nothing() {
         assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
         assert!(
             stdout(&out).starts_with(
-                "python3.11 is not installed here: the recorded outputs were not re-recorded"
+                "python3.11 is not installed here: 1 script that wants it was not re-recorded"
             ),
+            "{}",
+            stdout(&out)
+        );
+        assert!(
+            stdout(&out).contains("(pyheap/parity/two.py)"),
             "{}",
             stdout(&out)
         );
@@ -83,6 +90,51 @@ fn check_shows_the_difference_and_rerecording_fixes_it() {
     );
     let out = xtask(&root, &["parity", "--check"], None);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn a_repl_session_is_recorded_as_the_prompt_shows_it() {
+    if !python311_here() {
+        eprintln!("skipped: no CPython 3.11 here");
+        return;
+    }
+    let root = scratch("repl");
+    let folder = root.join("book/sessions/01-test");
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(
+        folder.join("session.py"),
+        "# A session at the prompt.\n# mode: repl\nx = [1, 2]\nlen(x)\nfor i in x:\n    \
+         print(i)\n\nx[5]\n",
+    )
+    .unwrap();
+    let out = xtask(&root, &["parity"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let recorded = fs::read_to_string(folder.join("session.out")).unwrap();
+    assert_eq!(
+        recorded,
+        ">>> x = [1, 2]\n>>> len(x)\n2\n>>> for i in x:\n...     print(i)\n...\n1\n2\n\
+         >>> x[5]\nTraceback (most recent call last):\n  File \"<stdin>\", line 1, in \
+         <module>\nIndexError: list index out of range\n"
+    );
+    fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn a_script_may_ask_for_another_cpython() {
+    let root = scratch("version");
+    fs::write(
+        root.join("pyheap/parity/two.py"),
+        "# python: 3.99\nprint('one')\nprint('two')\n",
+    )
+    .unwrap();
+    let out = xtask(&root, &["parity", "--check"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("python3.99 is not installed here: 1 script that wants it"),
+        "{}",
+        stdout(&out)
+    );
     fs::remove_dir_all(root).unwrap();
 }
 

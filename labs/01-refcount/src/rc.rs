@@ -167,15 +167,15 @@ impl<T> Rc<T> {
         unsafe { &(*self.ptr.as_ptr()).counts }
     }
 
-    // ANCHOR: sig_new
+    // ANCHOR: new
     /// Puts `value` in a new box, with a strong count of 1 (this `Rc`) and a weak count of 0.
     pub fn new(value: T) -> Rc<T> {
-        // ANCHOR_END: sig_new
         // TODO: afterwards `value` lives in a heap allocation of its own (the box, laid out as
         //       `RcBox<T>` for any `T`), which outlives this call, with strong 1 and weak 0; the
         //       `Rc` returned is the only pointer to it
         todo!()
     }
+    // ANCHOR_END: new
 
     // ANCHOR: counts_readers
     /// How many `Rc`s point to this value, `this` included. (Given: it reads the box's count.)
@@ -189,37 +189,37 @@ impl<T> Rc<T> {
     }
     // ANCHOR_END: counts_readers
 
-    // ANCHOR: sig_downgrade
+    // ANCHOR: downgrade
     /// Makes a [`Weak`] to the same box: it keeps the box allocated, but not the value.
     pub fn downgrade(this: &Rc<T>) -> Weak<T> {
-        // ANCHOR_END: sig_downgrade
         // TODO: afterwards one more `Weak` points to `this`'s box and the weak count says so; the
         //       strong count and the value are untouched
         todo!()
     }
+    // ANCHOR_END: downgrade
 
-    // ANCHOR: sig_get_mut
+    // ANCHOR: get_mut
     /// A mutable reference to the value, if nothing but `this` can reach the value for as long as
     /// the reference lives (two ways of reading it while it changes would be undefined
     /// behaviour). Otherwise `None`.
     pub fn get_mut(this: &mut Rc<T>) -> Option<&mut T> {
-        // ANCHOR_END: sig_get_mut
         // TODO: `Some(&mut value)` exactly when nothing but `this` could reach the value while the
         //       borrow lives; otherwise `None`. No count changes either way
         todo!()
     }
+    // ANCHOR_END: get_mut
 
-    // ANCHOR: sig_try_unwrap
+    // ANCHOR: try_unwrap
     /// Moves the value out if `this` is the only `Rc` (any [`Weak`]s will then fail to upgrade);
     /// otherwise gives `this` back unchanged.
     pub fn try_unwrap(this: Rc<T>) -> Result<T, Rc<T>> {
-        // ANCHOR_END: sig_try_unwrap
         // TODO: when `this` is the only `Rc`: the value leaves the box for the caller without being
         //       dropped, no `Weak` can upgrade from now on, and the box is freed once no pointer of
         //       either kind is left (now, or by the last `Weak`). Otherwise `Err(this)`, every
         //       count unchanged
         todo!()
     }
+    // ANCHOR_END: try_unwrap
 
     /// Whether `a` and `b` point to the same box (not merely to equal values).
     pub fn ptr_eq(a: &Rc<T>, b: &Rc<T>) -> bool {
@@ -230,18 +230,18 @@ impl<T> Rc<T> {
 }
 
 impl<T> Clone for Rc<T> {
-    // ANCHOR: sig_clone
+    // ANCHOR: clone
     /// Another `Rc` to the same value: one more strong count, no new allocation.
     fn clone(&self) -> Rc<T> {
-        // ANCHOR_END: sig_clone
         // TODO: afterwards the box has one more strong pointer, the one returned, and its count
         //       says so; the value is neither copied nor moved. A count that would overflow aborts
         //       the process (never wraps, never panics), as `std` does
         todo!()
     }
+    // ANCHOR_END: clone
 }
 
-// ANCHOR: sig_drop
+// ANCHOR: drop
 impl<T> Drop for Rc<T> {
     /// Gives up this strong count. The last `Rc` drops the value; the box is freed too unless a
     /// [`Weak`] still holds it.
@@ -250,7 +250,6 @@ impl<T> Drop for Rc<T> {
     /// reach this very box, for example by dropping a `Weak` to it that the value held, even the
     /// last one. The box must stay allocated for as long as this function still uses it.
     fn drop(&mut self) {
-        // ANCHOR_END: sig_drop
         // TODO: give up this strong count. The two invariants hold afterwards: the value is alive
         //       exactly while strong > 0 (the `Rc` that takes strong to 0 drops it, exactly once)
         //       and the box is allocated exactly while strong + weak > 0. While the value's own
@@ -259,17 +258,18 @@ impl<T> Drop for Rc<T> {
         todo!()
     }
 }
+// ANCHOR_END: drop
 
 impl<T> Deref for Rc<T> {
     type Target = T;
 
-    // ANCHOR: sig_deref
+    // ANCHOR: deref
     /// The value, borrowed for as long as this `Rc` is.
     fn deref(&self) -> &T {
-        // ANCHOR_END: sig_deref
         // TODO: a shared reference to the value in the box, for as long as `self` is borrowed
         todo!()
     }
+    // ANCHOR_END: deref
 }
 
 impl<T> Weak<T> {
@@ -291,15 +291,15 @@ impl<T> Weak<T> {
         todo!()
     }
 
-    // ANCHOR: sig_upgrade
+    // ANCHOR: upgrade
     /// A new [`Rc`] to the value if it is still alive (strong > 0); `None` once the last `Rc` is
     /// gone, or for a `Weak` made by [`Weak::new`].
     pub fn upgrade(&self) -> Option<Rc<T>> {
-        // ANCHOR_END: sig_upgrade
         // TODO: while the value is alive, one more strong pointer to it (counted); once it is gone,
         //       or without a box, `None` and no count changes: a dropped value never comes back
         todo!()
     }
+    // ANCHOR_END: upgrade
 
     /// How many [`Rc`]s point to this `Weak`'s value: 0 once it is dropped, or if there is no box.
     pub fn strong_count(&self) -> usize {

@@ -88,4 +88,7 @@ print("callback calls:")
 for k in range(0, len(log), 7):
     phase, generation, collected, c0, c1, c2, when = log[k : k + 7]
     where = "gc.collect()" if when is None else "keep.append(C()), i == " + str(when)
-    print(f"  {phase}: generation {generation}, collected {collected}, gc.get_count() == {(c0, c1, c2)}, in {where}")
+    print(
+        f"  {phase}: generation {generation}, collected {collected}, "
+        f"gc.get_count() == {(c0, c1, c2)}, in {where}"
+    )

@@ -167,10 +167,9 @@ impl<T> Rc<T> {
         unsafe { &(*self.ptr.as_ptr()).counts }
     }
 
-    // ANCHOR: sig_new
+    // ANCHOR: new
     /// Puts `value` in a new box, with a strong count of 1 (this `Rc`) and a weak count of 0.
     pub fn new(value: T) -> Rc<T> {
-        // ANCHOR_END: sig_new
         // BEGIN SOLUTION: afterwards `value` lives in a heap allocation of its own (the box, laid out as `RcBox<T>` for any `T`), which outlives this call, with strong 1 and weak 0; the `Rc` returned is the only pointer to it
         let boxed = Box::new(RcBox {
             counts: Counts {
@@ -187,6 +186,7 @@ impl<T> Rc<T> {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: new
 
     // ANCHOR: counts_readers
     /// How many `Rc`s point to this value, `this` included. (Given: it reads the box's count.)
@@ -200,10 +200,9 @@ impl<T> Rc<T> {
     }
     // ANCHOR_END: counts_readers
 
-    // ANCHOR: sig_downgrade
+    // ANCHOR: downgrade
     /// Makes a [`Weak`] to the same box: it keeps the box allocated, but not the value.
     pub fn downgrade(this: &Rc<T>) -> Weak<T> {
-        // ANCHOR_END: sig_downgrade
         // BEGIN SOLUTION: afterwards one more `Weak` points to `this`'s box and the weak count says so; the strong count and the value are untouched
         let weak = &this.counts().weak;
         weak.set(weak.get() + 1);
@@ -212,13 +211,13 @@ impl<T> Rc<T> {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: downgrade
 
-    // ANCHOR: sig_get_mut
+    // ANCHOR: get_mut
     /// A mutable reference to the value, if nothing but `this` can reach the value for as long as
     /// the reference lives (two ways of reading it while it changes would be undefined
     /// behaviour). Otherwise `None`.
     pub fn get_mut(this: &mut Rc<T>) -> Option<&mut T> {
-        // ANCHOR_END: sig_get_mut
         // BEGIN SOLUTION: `Some(&mut value)` exactly when nothing but `this` could reach the value while the borrow lives; otherwise `None`. No count changes either way
         let counts = this.counts();
         if counts.strong.get() != 1 || counts.weak.get() != 0 {
@@ -230,12 +229,12 @@ impl<T> Rc<T> {
         Some(unsafe { &mut (*this.ptr.as_ptr()).value })
         // END SOLUTION
     }
+    // ANCHOR_END: get_mut
 
-    // ANCHOR: sig_try_unwrap
+    // ANCHOR: try_unwrap
     /// Moves the value out if `this` is the only `Rc` (any [`Weak`]s will then fail to upgrade);
     /// otherwise gives `this` back unchanged.
     pub fn try_unwrap(this: Rc<T>) -> Result<T, Rc<T>> {
-        // ANCHOR_END: sig_try_unwrap
         // BEGIN SOLUTION: when `this` is the only `Rc`: the value leaves the box for the caller without being dropped, no `Weak` can upgrade from now on, and the box is freed once no pointer of either kind is left (now, or by the last `Weak`). Otherwise `Err(this)`, every count unchanged
         if Rc::strong_count(&this) != 1 {
             return Err(this);
@@ -255,6 +254,7 @@ impl<T> Rc<T> {
         Ok(value)
         // END SOLUTION
     }
+    // ANCHOR_END: try_unwrap
 
     /// Whether `a` and `b` point to the same box (not merely to equal values).
     pub fn ptr_eq(a: &Rc<T>, b: &Rc<T>) -> bool {
@@ -265,10 +265,9 @@ impl<T> Rc<T> {
 }
 
 impl<T> Clone for Rc<T> {
-    // ANCHOR: sig_clone
+    // ANCHOR: clone
     /// Another `Rc` to the same value: one more strong count, no new allocation.
     fn clone(&self) -> Rc<T> {
-        // ANCHOR_END: sig_clone
         // BEGIN SOLUTION: afterwards the box has one more strong pointer, the one returned, and its count says so; the value is neither copied nor moved. A count that would overflow aborts the process (never wraps, never panics), as `std` does
         let strong = &self.counts().strong;
         // A count can only overflow if `Rc`s are leaked with `mem::forget` in a loop. Wrapping to
@@ -284,9 +283,10 @@ impl<T> Clone for Rc<T> {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: clone
 }
 
-// ANCHOR: sig_drop
+// ANCHOR: drop
 impl<T> Drop for Rc<T> {
     /// Gives up this strong count. The last `Rc` drops the value; the box is freed too unless a
     /// [`Weak`] still holds it.
@@ -295,7 +295,6 @@ impl<T> Drop for Rc<T> {
     /// reach this very box, for example by dropping a `Weak` to it that the value held, even the
     /// last one. The box must stay allocated for as long as this function still uses it.
     fn drop(&mut self) {
-        // ANCHOR_END: sig_drop
         // BEGIN SOLUTION: give up this strong count. The two invariants hold afterwards: the value is alive exactly while strong > 0 (the `Rc` that takes strong to 0 drops it, exactly once) and the box is allocated exactly while strong + weak > 0. While the value's own `Drop` runs, strong already reads 0, and the box outlives this function's last use of it
         let counts = self.counts();
         let strong = counts.strong.get() - 1;
@@ -319,14 +318,14 @@ impl<T> Drop for Rc<T> {
         // END SOLUTION
     }
 }
+// ANCHOR_END: drop
 
 impl<T> Deref for Rc<T> {
     type Target = T;
 
-    // ANCHOR: sig_deref
+    // ANCHOR: deref
     /// The value, borrowed for as long as this `Rc` is.
     fn deref(&self) -> &T {
-        // ANCHOR_END: sig_deref
         // BEGIN SOLUTION: a shared reference to the value in the box, for as long as `self` is borrowed
         // SAFETY: while this `Rc` exists strong is at least 1, so the value is alive; the only
         // mutable access, `get_mut`, needs `&mut` to the sole `Rc`, so it cannot overlap this
@@ -334,6 +333,7 @@ impl<T> Deref for Rc<T> {
         unsafe { &(*self.ptr.as_ptr()).value }
         // END SOLUTION
     }
+    // ANCHOR_END: deref
 }
 
 impl<T> Weak<T> {
@@ -356,11 +356,10 @@ impl<T> Weak<T> {
         // END SOLUTION
     }
 
-    // ANCHOR: sig_upgrade
+    // ANCHOR: upgrade
     /// A new [`Rc`] to the value if it is still alive (strong > 0); `None` once the last `Rc` is
     /// gone, or for a `Weak` made by [`Weak::new`].
     pub fn upgrade(&self) -> Option<Rc<T>> {
-        // ANCHOR_END: sig_upgrade
         // BEGIN SOLUTION: while the value is alive, one more strong pointer to it (counted); once it is gone, or without a box, `None` and no count changes: a dropped value never comes back
         let ptr = self.ptr?;
         let counts = self.counts()?;
@@ -375,6 +374,7 @@ impl<T> Weak<T> {
         })
         // END SOLUTION
     }
+    // ANCHOR_END: upgrade
 
     /// How many [`Rc`]s point to this `Weak`'s value: 0 once it is dropped, or if there is no box.
     pub fn strong_count(&self) -> usize {

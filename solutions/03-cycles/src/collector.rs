@@ -13,12 +13,13 @@
 
 use std::fmt;
 
-use pyheap::{GcList, Heap, ObjId};
+use pyheap::{GcLink, GcList, Heap, ObjId};
 
 use crate::deduce::deduce_unreachable;
 use crate::delete::delete_garbage;
 use crate::finalize::{finalize_garbage, handle_resurrected_objects};
 use crate::untrack::{untrack_dicts, untrack_tuples};
+use crate::watch::{Log, Snapshot, Watch, describe_list};
 use crate::weakrefs::handle_weakrefs;
 
 /// `gc.DEBUG_STATS`: print statistics during collection (accepted, prints nothing here).
@@ -91,13 +92,23 @@ pub struct Collector {
     pub long_lived_pending: usize,
     /// Objects that survived the last full collection (`long_lived_total`).
     pub long_lived_total: usize,
+    /// The log and stress switches (see [`crate::watch`]).
+    watch: Watch,
+    /// What the log printed, kept.
+    log: Log,
+    /// A stress collection is running (so the allocations it makes start none).
+    stressing: bool,
 }
 
 // ANCHOR: collect
 impl Collector {
-    /// A collector with no debug flags and empty statistics.
+    /// A collector with no debug flags and empty statistics, watched as the environment
+    /// variable `GCLABS_GC` asks ([`Watch::from_env`]; not watched when it is not set).
     pub fn new() -> Self {
-        Collector::default()
+        Collector {
+            watch: Watch::from_env(),
+            ..Collector::default()
+        }
     }
 
     /// `gc.collect()`: a full collection (generation 2). Returns the number of unreachable
@@ -166,6 +177,39 @@ impl Collector {
         }
     }
 
+    /// Switches the log and the stress mode on or off for this collector (see
+    /// [`crate::watch`]), whatever `GCLABS_GC` says.
+    pub fn set_watch(&mut self, watch: Watch) {
+        self.watch = watch;
+    }
+
+    /// Which of the log and the stress mode are on.
+    pub fn watch(&self) -> Watch {
+        self.watch
+    }
+
+    /// Every line the log printed so far, `gc: ` included, in order.
+    pub fn watch_log(&self) -> &[String] {
+        self.log.lines()
+    }
+
+    /// Prints and keeps the line `line` makes, when the log is on (the line is not made
+    /// otherwise).
+    fn say(&mut self, line: impl FnOnce() -> String) {
+        if self.watch.log {
+            self.log.say(line());
+        }
+    }
+
+    /// The objects of `list` described now, when the log is on; nothing otherwise.
+    fn snapshot(&self, heap: &Heap, list: GcList) -> Snapshot {
+        if self.watch.log {
+            Snapshot::of(heap, list)
+        } else {
+            Snapshot::default()
+        }
+    }
+
     // ANCHOR: gc_collect_main
     /// `gc_collect_main(generation)`: one collection of `generation` (0, 1 or 2) and every
     /// younger one, in CPython 3.11's order. Returns `m` and `n` (see [`Collected`]).
@@ -175,8 +219,17 @@ impl Collector {
     /// (the `skip` module says why).
     pub fn gc_collect_main(&mut self, heap: &mut Heap, generation: usize) -> Collected {
         let (young, old) = self.start_collection(heap, generation);
+        self.say(|| {
+            let young = describe_list(heap, young);
+            format!("collection of generation {generation}: young holds {young}")
+        });
         let unreachable = heap.gc_list_new();
         deduce_unreachable(heap, young, unreachable);
+        self.say(|| {
+            let (garbage, left) = (describe_list(heap, unreachable), heap.gc_list_len(young));
+            format!("  deduce_unreachable: {garbage} unreachable, {left} reachable")
+        });
+        let survivors = self.snapshot(heap, young);
         untrack_tuples(heap, young);
         if young != old {
             self.promote_survivors(heap, generation, young, old);
@@ -188,6 +241,16 @@ impl Collector {
             self.long_lived_pending = 0;
             self.long_lived_total = heap.gc_list_len(young);
         }
+        self.say(|| {
+            let untracked = survivors.those(|id| !heap.is_tracked(id));
+            let now_in_old = survivors.those(|id| heap.gc_list_of(id) == Some(old));
+            let went = if young == old { "stay in" } else { "moved to" };
+            format!(
+                "  survivors: {untracked} untracked, {now_in_old} {went} {}",
+                old.name()
+            )
+        });
+        let garbage = self.snapshot(heap, unreachable);
         // Not CPython: nothing unreachable, nothing to handle, count or delete.
         let collected = if heap.gc_list_is_empty(unreachable) {
             0
@@ -195,6 +258,14 @@ impl Collector {
             self.handle_unreachable(heap, unreachable, old)
         };
         heap.gc_list_release(unreachable);
+        self.say(|| {
+            if garbage.is_empty() {
+                return "  handle_unreachable: skipped, nothing is unreachable".to_string();
+            }
+            let freed = garbage.those(|id| !heap.is_alive(id));
+            let alive = garbage.those(|id| heap.is_alive(id));
+            format!("  handle_unreachable: {freed} freed, {alive} still alive; found {collected}")
+        });
         Collected {
             collected,
             uncollectable: 0,
@@ -306,4 +377,18 @@ impl Collector {
         // END SOLUTION
     }
     // ANCHOR_END: promote_survivors
+}
+
+/// The stress mode (see [`crate::watch`]): a collector passed to the heap's `_with`
+/// constructors (`heap.new_list_with(&mut gc)`) runs a full collection at each of those
+/// allocations when its stress switch is on, and does nothing otherwise. Given.
+impl GcLink for Collector {
+    fn gc_link(&mut self, heap: &mut Heap) {
+        if self.watch.stress && !self.stressing {
+            self.stressing = true;
+            self.say(|| "stress: a full collection at this allocation".to_string());
+            self.collect(heap);
+            self.stressing = false;
+        }
+    }
 }

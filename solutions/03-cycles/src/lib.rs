@@ -30,6 +30,11 @@
 //! let a collection pass over a step with nothing to do, so that whole collections work before
 //! the later steps do.
 //!
+//! Also given, to see your collector at work: [`watch`], a log that prints each phase of each
+//! collection with the objects it moved, and a stress mode that runs a full collection at every
+//! allocation. Switch them on in a test of yours (`gc.set_watch(..)`) or for a whole run
+//! (`GCLABS_GC=log,stress`); `cargo run -p cycles --example watch` shows both.
+//!
 //! ```
 //! use cycles::Collector;
 //! use pyheap::Heap;
@@ -50,6 +55,7 @@ pub mod delete;
 pub mod finalize;
 pub mod skip;
 pub mod untrack;
+pub mod watch;
 pub mod weakrefs;
 
 pub use collector::{

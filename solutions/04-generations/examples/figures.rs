@@ -32,6 +32,12 @@ use std::path::PathBuf;
 use generations::Gc;
 use pyheap::{GcLink, GcList, Heap};
 
+// The lab's `watch` example: the log it prints is kept in the book, next to the pictures. Its
+// `main` is the example's own, unused here.
+#[path = "../../../labs/04-generations/examples/watch.rs"]
+#[allow(dead_code)]
+mod watch;
+
 /// The command that draws the pictures again.
 const REDRAW: &str = "cargo run -p generations-solution --example figures";
 
@@ -408,7 +414,10 @@ fn figures() -> Vec<(&'static str, String)> {
         .find(|s| s.generation == 2)
         .expect("a full collection");
     let list = |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(", ");
+    let mut log = watch::program().join("\n");
+    log.push('\n');
     vec![
+        ("watch.log", log),
         (
             "generations-1-before.svg",
             draw(

@@ -100,7 +100,8 @@ impl Gc {
 }
 
 /// What the heap calls inside an allocation (see [`GcLink`]): [`Gc::maybe_collect`], with a
-/// guard that turns an endless nesting of collections into a message. Given.
+/// guard that turns an endless nesting of collections into a message, and before it a full
+/// collection when the stress mode is on (see [`crate::watch`]). Given.
 impl GcLink for Gc {
     fn gc_link(&mut self, heap: &mut Heap) {
         self.link_depth += 1;
@@ -111,6 +112,12 @@ impl GcLink for Gc {
                  a collection started another collection, which allocated and started another. \
                  CPython never starts a collection while one is running (`collecting`)"
             );
+        }
+        if self.watch.stress && !self.collecting {
+            // The stress mode (see `crate::watch`): a full collection at every allocation.
+            // Generation 2 always exists, so `collect` has no error to return.
+            self.say(|| "stress: a full collection at this allocation".to_string());
+            let _ = self.collect(heap, 2);
         }
         self.maybe_collect(heap);
         self.link_depth -= 1;

@@ -23,6 +23,7 @@
 //! [`Gc::gc_collect_main`] (given) runs them in CPython's order around lab 03's reference
 //! collector.
 
+use cycles::watch::describe_list;
 use cycles::{
     Collected, deduce_unreachable, delete_garbage, finalize_garbage, handle_resurrected_objects,
     handle_weakrefs, untrack_dicts, untrack_tuples,
@@ -146,14 +147,36 @@ impl Gc {
         } else {
             young
         };
+        self.say(|| {
+            let (counts, young) = (heap.gc_counts(), describe_list(heap, young));
+            let collection = format!("collection of generation {generation}");
+            format!("{collection}: counts now {counts:?}, young holds {young}")
+        });
 
         // Lab 03: which objects of `young` are garbage. Survivors stay in `young`.
         let unreachable = heap.gc_list_new();
         deduce_unreachable(heap, young, unreachable);
+        self.say(|| {
+            let (garbage, left) = (describe_list(heap, unreachable), heap.gc_list_len(young));
+            format!("  deduce_unreachable: {garbage} unreachable, {left} reachable")
+        });
+        let survivors = self.snapshot(heap, young);
         untrack_tuples(heap, young);
         self.move_survivors(heap, generation, young, old);
+        let (pending, total) = (self.long_lived_pending, self.long_lived_total);
+        self.say(|| {
+            let untracked = survivors.those(|id| !heap.is_tracked(id));
+            let now_in_old = survivors.those(|id| heap.gc_list_of(id) == Some(old));
+            let went = if young == old { "stay in" } else { "moved to" };
+            format!(
+                "  move_survivors: {untracked} untracked, {now_in_old} {went} {}; \
+                 long_lived_pending {pending}, long_lived_total {total}",
+                old.name()
+            )
+        });
 
         // Lab 03: weakrefs, finalizers, resurrection, and tp_clear on the rest.
+        let garbage = self.snapshot(heap, unreachable);
         let mut collected = handle_weakrefs(heap, unreachable, old);
         finalize_garbage(heap, unreachable);
         let final_unreachable = heap.gc_list_new();
@@ -162,6 +185,11 @@ impl Gc {
         delete_garbage(heap, final_unreachable, old, None);
         heap.gc_list_release(final_unreachable);
         heap.gc_list_release(unreachable);
+        self.say(|| {
+            let freed = garbage.those(|id| !heap.is_alive(id));
+            let alive = garbage.those(|id| heap.is_alive(id));
+            format!("  the garbage: {freed} freed, {alive} still alive")
+        });
 
         clear_freelists(heap, generation);
         let found = Collected {
@@ -169,6 +197,14 @@ impl Gc {
             uncollectable: 0,
         };
         self.record_stats(generation, found, examined);
+        let stats = self.stats[generation];
+        self.say(|| {
+            format!(
+                "  record_stats: generation {generation} has collections {}, collected {}, \
+                 examined {}",
+                stats.collections, stats.collected, stats.examined
+            )
+        });
         found
     }
     // ANCHOR_END: gc_collect_main

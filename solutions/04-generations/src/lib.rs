@@ -33,7 +33,8 @@
 //!
 //! [`Gc::gc_collect_main`], which calls steps 1 to 5 around lab 03's collector, is given, and so
 //! are the rest of the `gc` module's functions (`gc.get_count()`, `gc.get_threshold()`,
-//! `gc.enable()`, ...).
+//! `gc.enable()`, ...), and [`watch`]: lab 03's log of each collection's phases and its stress
+//! mode, on this collector (`GCLABS_GC=log,stress`, or [`Gc::set_watch`]).
 //!
 //! ```
 //! use generations::Gc;
@@ -61,6 +62,7 @@ pub mod collect;
 pub mod errors;
 pub mod module;
 pub mod state;
+pub mod watch;
 
 pub use callbacks::{CallbackAction, CallbackEvent, GcCallback, Phase};
 pub use collect::{clear_freelists, merge_younger, update_counts};

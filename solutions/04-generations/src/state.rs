@@ -17,6 +17,8 @@
 //! Lab 03's debug flags and `gc.garbage` are left out here (its collector runs without
 //! `DEBUG_SAVEALL`): this lab is about when collections run, not what they do with garbage.
 
+use cycles::watch::{Log, Watch};
+
 use crate::callbacks::{CallbackEvent, GcCallback};
 
 /// How many generations there are: 0, 1 and 2 (the permanent generation is not collected).
@@ -75,6 +77,10 @@ pub struct Gc {
     pub(crate) link_depth: usize,
     /// How deep the callback calls are nested now (the given guard's).
     pub(crate) callback_depth: usize,
+    /// The log and stress switches (see [`crate::watch`]).
+    pub(crate) watch: Watch,
+    /// What the log printed, kept.
+    pub(crate) log: Log,
 }
 
 impl Default for Gc {
@@ -85,7 +91,8 @@ impl Default for Gc {
 
 impl Gc {
     /// A collector as CPython 3.11 starts: thresholds (700, 10, 10), enabled, not collecting,
-    /// empty statistics, no callbacks, both long-lived counts 0.
+    /// empty statistics, no callbacks, both long-lived counts 0; watched as the environment
+    /// variable `GCLABS_GC` asks (see [`crate::watch`]; not watched when it is not set).
     pub fn new() -> Self {
         Gc {
             thresholds: DEFAULT_THRESHOLDS,
@@ -98,6 +105,8 @@ impl Gc {
             long_lived_total: 0,
             link_depth: 0,
             callback_depth: 0,
+            watch: Watch::from_env(),
+            log: Log::default(),
         }
     }
 

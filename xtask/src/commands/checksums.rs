@@ -12,14 +12,27 @@ use crate::course::checksums::{LIST, compare, generate, parse, render};
 pub fn run(root: &Path, check: bool) -> Result<i32, String> {
     let fresh = generate(root)?;
     let path = root.join(LIST);
-    let old = match fs::read_to_string(&path) {
-        Ok(text) => Some(parse(&text, &path)?),
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
+    // A list that does not parse (a merge left conflict markers in it, say) is stale: `check`
+    // says why, and rewriting replaces it.
+    let old = match text.map(|text| parse(&text, &path)).transpose() {
+        Ok(old) => old,
+        Err(e) if check => return Err(e),
+        Err(e) => {
+            println!(
+                "{e}
+Rewriting it."
+            );
+            None
+        }
+    };
     let changes = match &old {
         Some(old) => compare(old, &fresh),
-        None => vec![format!("{LIST} does not exist yet")],
+        None => vec![format!("{LIST} is missing or unreadable")],
     };
     if changes.is_empty() {
         println!("{LIST} is up to date: {} graded files.", fresh.len());

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod book;
 pub mod check;
 pub mod checksums;
+pub mod figures;
 pub mod grade;
 pub mod hint;
 pub mod limits;

@@ -8,7 +8,7 @@ use super::object::ObjId;
 use super::slots::Heap;
 
 impl<H: HeapHooks> Heap<H> {
-    // ANCHOR: sig_bind
+    // ANCHOR: bind
     /// `name = id` at the top level (`STORE_NAME`): the name takes a reference to `id` (which is
     /// borrowed: the caller keeps its own reference, if it had one) and gives up the reference to
     /// the object it named before, if any, which may destroy that object.
@@ -16,12 +16,12 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If `id` was already destroyed.
     pub fn bind(&mut self, name: &str, id: ObjId) {
-        // ANCHOR_END: sig_bind
         // TODO: afterwards `self.names` maps `name` to `id`, which holds one more reference for it,
         //       and the object the name had before (if any) holds one fewer, and is destroyed if
         //       that was its last
         todo!()
     }
+    // ANCHOR_END: bind
 
     /// `del name` at the top level (`DELETE_NAME`): removes the name and gives up its reference,
     /// which destroys the object if no other reference is left.
@@ -73,7 +73,7 @@ impl<H: HeapHooks> Heap<H> {
             .expect("pop_frame without a push_frame: no call is in progress")
     }
 
-    // ANCHOR: sig_call
+    // ANCHOR: call
     /// `body(args)`: calls a function with the arguments `args` (borrowed from the caller). For
     /// as long as the call runs, the callee's frame holds a reference to each argument (one per
     /// occurrence: `f(x, x)` adds two), so an argument stays alive during the call even if the
@@ -85,13 +85,13 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If an argument was already destroyed, or if `body` panics.
     pub fn call<R>(&mut self, args: &[ObjId], body: impl FnOnce(&mut Self, &[ObjId]) -> R) -> R {
-        // ANCHOR_END: sig_call
         // TODO: while `body(self, args)` runs, the callee's frame holds one counted reference per
         //       argument (per occurrence) and is recorded with `push_frame`, so `roots()` lists it;
         //       once `body` returns, the frame is taken back with `pop_frame` and its references
         //       given up (which may destroy objects), and `call` returns what `body` returned
         todo!()
     }
+    // ANCHOR_END: call
 }
 
 /// Deletes the names still bound, in name order, as an interpreter clears its modules at

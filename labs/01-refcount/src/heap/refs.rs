@@ -23,21 +23,21 @@ use super::object::ObjId;
 use super::slots::Heap;
 
 impl<H: HeapHooks> Heap<H> {
-    // ANCHOR: sig_incref
+    // ANCHOR: incref
     /// `Py_INCREF(id)`: adds one reference to `id`'s count. Call it when you store a copy of the
     /// handle somewhere that will later [`decref`](Heap::decref) it (a name, a container, a frame).
     ///
     /// # Panics
     /// If the object was already destroyed.
     pub fn incref(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_incref
         // TODO: afterwards the live object `id` has one more reference counted
         //       (`self.object_mut(id)` reaches it, and panics with a clear message if `id` is
         //       stale)
         todo!()
     }
+    // ANCHOR_END: incref
 
-    // ANCHOR: sig_decref
+    // ANCHOR: decref
     /// `Py_DECREF(id)`: gives up one reference to `id`. When the count reaches zero the object is
     /// destroyed at once, and what it held is released in turn, which can destroy more objects.
     /// After this call, the caller must not use `id` again unless it holds another reference.
@@ -45,13 +45,13 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If the object was already destroyed: a decref too many.
     pub fn decref(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_decref
         // TODO: afterwards the object has one reference fewer; the reference that takes the count
         //       to 0 destroys it on the spot, with `dealloc`, and nothing else does
         todo!()
     }
+    // ANCHOR_END: decref
 
-    // ANCHOR: sig_dealloc
+    // ANCHOR: dealloc
     /// `_Py_Dealloc(id)`: destroys `id`, whose count has just reached zero, by calling its type's
     /// deallocator. An atom (`long_dealloc`, `unicode_dealloc`) holds no references, so destroying
     /// it is all there is to do. A container's deallocator (`list_dealloc`, `tupledealloc`, ...)
@@ -61,13 +61,13 @@ impl<H: HeapHooks> Heap<H> {
     /// An object is destroyed by [`release_slot`](Heap::release_slot), given: it tells the hooks,
     /// frees the slot (so `id` is stale from then on) and hands back what the object held.
     fn dealloc(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_dealloc
         // TODO: afterwards `id` is destroyed, exactly once, and the hooks heard of it; a container
         //       is handed to `dealloc_container`, which also releases what it held
         todo!()
     }
+    // ANCHOR_END: dealloc
 
-    // ANCHOR: sig_dealloc_container
+    // ANCHOR: dealloc_container
     /// The deallocator of every container (`list_dealloc`, `tupledealloc`, `dict_dealloc`,
     /// `subtype_dealloc`), with the trashcan built in: destroys the container `id`, whose count
     /// has just reached zero, then releases every reference it held, in CPython's order; each
@@ -88,14 +88,14 @@ impl<H: HeapHooks> Heap<H> {
     /// in the order CPython's deallocators release them. Both need `&mut self`, as does
     /// `object_mut`: let the `&mut Object` of one go before you call the next.
     fn dealloc_container(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_dealloc_container
         // TODO: destroy `id` and release what it held; every object whose count that takes to 0 is
         //       destroyed the same way, each exactly once, in the order recursive deallocators
         //       would give, with a call stack that does not grow with the depth (no recursion)
         todo!()
     }
+    // ANCHOR_END: dealloc_container
 
-    // ANCHOR: sig_getrefcount
+    // ANCHOR: getrefcount
     /// `sys.getrefcount(id)`: the count *as seen by a function that was passed `id`*, which is
     /// one more than [`refcount`](Heap::refcount) because the call itself holds a reference to
     /// its argument for as long as it runs (see [`call`](Heap::call)). This is why
@@ -105,9 +105,9 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If the object was already destroyed.
     pub fn getrefcount(&mut self, id: ObjId) -> usize {
-        // ANCHOR_END: sig_getrefcount
         // TODO: the count of `id` as a Python function passed `id` would see it, the +1 coming from
         //       where CPython's comes from; afterwards every count is as it was
         todo!()
     }
+    // ANCHOR_END: getrefcount
 }

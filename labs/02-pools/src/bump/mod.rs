@@ -168,7 +168,7 @@ impl Bump {
         }
     }
 
-    // ANCHOR: sig_bump_alloc
+    // ANCHOR: bump_alloc
     /// Allocates a block of `layout.size()` bytes aligned to `layout.align()`, valid until the
     /// arena is reset or dropped. The bytes are uninitialised.
     ///
@@ -178,13 +178,13 @@ impl Bump {
     /// zero-sized request takes no memory, and no chunk: it gets a dangling pointer aligned to
     /// `layout.align()` (`ptr::without_provenance_mut` makes one).
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
-        // ANCHOR_END: sig_bump_alloc
         // TODO: the block returned is layout.size() bytes aligned to layout.align(): the first such
         //       bytes after the cursor in the current chunk when they fit before its end (the
         //       cursor then moves past them, and allocated counts them), otherwise the block
         //       alloc_in_new_chunk returns; a zero-sized request takes no memory at all
         todo!()
     }
+    // ANCHOR_END: bump_alloc
 
     /// The slow path of [`Bump::alloc_layout`]: the block does not fit in the current chunk (or
     /// there is none), so it goes in a new chunk.
@@ -241,16 +241,16 @@ impl Bump {
         unsafe { std::str::from_utf8_unchecked_mut(bytes) }
     }
 
-    // ANCHOR: sig_reset
+    // ANCHOR: reset
     /// Frees everything allocated so far, at once, without dropping any value. The current chunk
     /// (the largest ordinary one) is kept and reused from its start; the others go back to the
     /// system. Taking `&mut self` proves that no reference into the arena is still alive.
     pub fn reset(&mut self) {
-        // ANCHOR_END: sig_reset
         // TODO: afterwards the arena holds the current chunk alone, its cursor at its start, and
         //       allocated is 0; every retired chunk went back to the system
         todo!()
     }
+    // ANCHOR_END: reset
 
     /// How many chunks the arena holds right now (0 for a new arena).
     pub fn chunk_count(&self) -> usize {

@@ -270,6 +270,16 @@ impl PyMalloc {
         arenas
     }
 
+    /// `nfp2lasta`: for each number of free pools that some usable arena has, the last arena of
+    /// `usable_arenas` with that many, by increasing number: `(nfreepools, arena)`.
+    pub fn nfp2lasta(&self) -> Vec<(usize, usize)> {
+        self.nfp2lasta
+            .iter()
+            .enumerate()
+            .filter_map(|(count, arena)| arena.map(|arena| (count, arena)))
+            .collect()
+    }
+
     /// The pools on the `freepools` list of arena object `arena`, first to last (by their
     /// number in the arena): the empty pools, most recently emptied first.
     pub fn freepools(&self, arena: usize) -> Vec<usize> {

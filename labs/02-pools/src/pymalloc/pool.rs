@@ -170,7 +170,7 @@ pub(crate) unsafe fn set_next_free(block: NonNull<u8>, next: Option<NonNull<u8>>
     unsafe { block.cast::<Option<NonNull<u8>>>().write(next) }
 }
 
-// ANCHOR: sig_init_pool
+// ANCHOR: init_pool
 /// Sets up `pool` to serve blocks of size class `size` (the "initialize the pool header" part of
 /// CPython's `allocate_from_new_pool`) and returns its first block, to be handed out.
 ///
@@ -186,15 +186,15 @@ pub(crate) unsafe fn set_next_free(block: NonNull<u8>, next: Option<NonNull<u8>>
 /// `pool` has been carved off a mapped arena of this allocator and no block of it is in use
 /// (it is new, or empty and being given a new size class).
 pub(crate) unsafe fn init_pool(pool: PoolP, size: usize) -> NonNull<u8> {
-    // ANCHOR_END: sig_init_pool
     // TODO: afterwards the header serves class size: szidx, nextoffset at the third block,
     //       maxnextoffset at the last offset where a whole block fits, and the free list is the
     //       second block alone (its link written); the first block is returned
     todo!()
 }
+// ANCHOR_END: init_pool
 
 impl PyMalloc {
-    // ANCHOR: sig_pool_extend
+    // ANCHOR: pool_extend
     /// Called by `pymalloc_alloc` when it has just taken the last block of `pool`'s free list
     /// (CPython's `pymalloc_pool_extend`); `size` is the pool's size class.
     ///
@@ -204,10 +204,10 @@ impl PyMalloc {
     /// full, is in no `usedpools` list. Either way the first pool of `usedpools[size]`, if any,
     /// has a free block again, the invariant `pymalloc_alloc` relies on.
     pub(crate) fn pymalloc_pool_extend(&mut self, pool: PoolP, size: usize) {
-        // ANCHOR_END: sig_pool_extend
         // TODO: afterwards the pool's free list is the block at nextoffset alone (nextoffset then
         //       past it) if a whole block still fits there; otherwise the pool is full and in no
         //       usedpools list
         todo!()
     }
+    // ANCHOR_END: pool_extend
 }

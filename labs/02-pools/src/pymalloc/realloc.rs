@@ -22,7 +22,7 @@ use super::{
 };
 
 impl PyMalloc {
-    // ANCHOR: sig_realloc
+    // ANCHOR: realloc
     /// Resizes the pymalloc block `p` to hold `nbytes` bytes (CPython's `pymalloc_realloc`).
     ///
     /// The block stays where it is, and `p` is returned, when `nbytes` fits in its block and
@@ -40,10 +40,10 @@ impl PyMalloc {
         p: NonNull<u8>,
         nbytes: usize,
     ) -> Option<NonNull<u8>> {
-        // ANCHOR_END: sig_realloc
         // TODO: p itself when nbytes fits its block and more than three quarters of the block would
         //       be used; otherwise a block from malloc holding p's first min(block size, nbytes)
         //       bytes, with p freed; None leaves p as it was
         todo!()
     }
+    // ANCHOR_END: realloc
 }

@@ -20,7 +20,7 @@
 use super::PyMalloc;
 
 impl PyMalloc {
-    // ANCHOR: sig_unlink_from_usable_arenas
+    // ANCHOR: unlink_from_usable_arenas
     /// Takes arena `arena` out of `usable_arenas`, wherever it is in the list: its neighbours are
     /// linked to each other, or the head moves on if it was first. Its own links are left as
     /// they are (they mean nothing until it is linked again).
@@ -28,13 +28,13 @@ impl PyMalloc {
     /// Before: `arena` is in `usable_arenas`. After: it is not, and the other arenas are in the
     /// same order as before. `nfp2lasta` is not touched.
     pub(crate) fn unlink_from_usable_arenas(&mut self, arena: usize) {
-        // ANCHOR_END: sig_unlink_from_usable_arenas
         // TODO: afterwards arena is out of usable_arenas, the other arenas keep their order, and
         //       the list is well linked both ways (the head moves on when arena was first)
         todo!()
     }
+    // ANCHOR_END: unlink_from_usable_arenas
 
-    // ANCHOR: sig_link_usable_arena_after
+    // ANCHOR: link_usable_arena_after
     /// Links arena `arena` into `usable_arenas` right after arena `after`, or at the head when
     /// `after` is `None`.
     ///
@@ -42,9 +42,9 @@ impl PyMalloc {
     /// in `usable_arenas`, between `after` (or the head) and the arena that followed `after` (or
     /// the old first arena), with both links of every arena right. `nfp2lasta` is not touched.
     pub(crate) fn link_usable_arena_after(&mut self, arena: usize, after: Option<usize>) {
-        // ANCHOR_END: sig_link_usable_arena_after
         // TODO: afterwards arena is in usable_arenas right after `after` (first when None) and
         //       before the arena that followed it, and the list is well linked both ways
         todo!()
     }
+    // ANCHOR_END: link_usable_arena_after
 }

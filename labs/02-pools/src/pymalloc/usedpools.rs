@@ -35,7 +35,7 @@ use super::pool::PoolP;
 use super::pool::header;
 
 impl PyMalloc {
-    // ANCHOR: sig_insert_to_usedpool
+    // ANCHOR: insert_to_usedpool
     /// Links `pool` at the front of `usedpools[size]` (CPython's `insert_to_usedpool`, and the
     /// "frontlink" in `allocate_from_new_pool`), so that the next allocation of that class takes
     /// a block from it.
@@ -45,13 +45,13 @@ impl PyMalloc {
     /// is well linked both ways: each pool's `nextpool` is the pool after it, each pool's
     /// `prevpool` the pool before it (`None` for the first).
     pub(crate) fn insert_to_usedpool(&mut self, pool: PoolP, size: usize) {
-        // ANCHOR_END: sig_insert_to_usedpool
         // TODO: afterwards pool is the first of usedpools[size], followed by the pools that were
         //       there, with nextpool and prevpool right in both directions
         todo!()
     }
+    // ANCHOR_END: insert_to_usedpool
 
-    // ANCHOR: sig_unlink_from_usedpools
+    // ANCHOR: unlink_from_usedpools
     /// Takes `pool` out of `usedpools[szidx]`, wherever it is in the list (CPython writes this
     /// inline where a pool becomes full or empty).
     ///
@@ -59,9 +59,9 @@ impl PyMalloc {
     /// pools are in the same order, and the list is still well linked both ways. `pool`'s own
     /// links are left as they are (they mean nothing until it is linked somewhere again).
     pub(crate) fn unlink_from_usedpools(&mut self, pool: PoolP) {
-        // ANCHOR_END: sig_unlink_from_usedpools
         // TODO: afterwards pool is out of usedpools[szidx], the other pools keep their order, and
         //       the list is well linked both ways (the head moves on when pool was first)
         todo!()
     }
+    // ANCHOR_END: unlink_from_usedpools
 }

@@ -162,7 +162,7 @@ fn check_live(blocks: &HashMap<usize, Block>) -> Result<(), String> {
     todo!()
 }
 
-// ANCHOR: sig_replay_checked
+// ANCHOR: replay_checked
 /// Replays `trace` against `allocator`, checking every step, and reports the peaks and the
 /// utilisation.
 ///
@@ -180,7 +180,6 @@ pub fn replay_checked<A: Allocator>(
     allocator: &mut A,
     mut after_step: impl FnMut(usize, &Op, &A) -> Result<(), String>,
 ) -> Result<Report, ReplayError> {
-    // ANCHOR_END: sig_replay_checked
     let mut blocks: HashMap<usize, Block> = HashMap::new();
     let mut ranges: BTreeMap<usize, Occupied> = BTreeMap::new();
     let (mut live_bytes, mut peak_live_bytes) = (0usize, 0usize);
@@ -274,6 +273,7 @@ pub fn replay_checked<A: Allocator>(
         peak_footprint,
     ))
 }
+// ANCHOR_END: replay_checked
 
 /// Replays `trace` against `allocator` with no checks and returns the time it took: the
 /// operations, plus an 8-byte write into each block allocated or resized (of 8 bytes or more),

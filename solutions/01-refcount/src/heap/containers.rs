@@ -14,19 +14,19 @@ use super::object::{Kind, ObjId};
 use super::slots::Heap;
 
 impl<H: HeapHooks> Heap<H> {
-    // ANCHOR: sig_list_append
+    // ANCHOR: list_append
     /// `list.append(item)` (`PyList_Append`): the list stores `item` at its end and takes a
     /// reference to it. `item` is borrowed.
     ///
     /// # Panics
     /// If `list` is not a list, or either object was already destroyed.
     pub fn list_append(&mut self, list: ObjId, item: ObjId) {
-        // ANCHOR_END: sig_list_append
         // BEGIN SOLUTION: afterwards `item` is the list's last item and holds one more reference for it (`self.list_items_mut(list, "append")` gives the items, and panics if `list` is not a list)
         self.incref(item);
         self.list_items_mut(list, "append").push(item);
         // END SOLUTION
     }
+    // ANCHOR_END: list_append
 
     /// `list[index] = item` (`PySequence_SetItem`): the list takes a reference to `item` and gives
     /// up the one it held at `index`, which may destroy the old item. `item` is borrowed.

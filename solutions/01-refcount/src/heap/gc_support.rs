@@ -46,7 +46,7 @@ impl<H: HeapHooks> Heap<H> {
             })
     }
 
-    // ANCHOR: sig_clear
+    // ANCHOR: clear
     /// `tp_clear`: makes the container `id` give up every reference it holds, leaving it empty
     /// (an instance keeps its class, a dict and a list become empty). This is how CPython's cycle
     /// collector breaks a cycle of garbage (`delete_garbage`): once one member lets go of its
@@ -64,7 +64,6 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If `id` was already destroyed.
     pub fn clear(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_clear
         // BEGIN SOLUTION: afterwards `id` (if it is still alive) holds nothing, and every reference it held has been given up, in `tp_dealloc` order; whatever those releases destroy (even `id` itself) finds `id` already empty. `take_references()` on `self.object_mut(id).kind` hands over what it holds
         let held = self.object_mut(id).kind.take_references();
         for referent in held {
@@ -72,4 +71,5 @@ impl<H: HeapHooks> Heap<H> {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: clear
 }

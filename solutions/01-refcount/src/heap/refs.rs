@@ -23,20 +23,20 @@ use super::object::ObjId;
 use super::slots::Heap;
 
 impl<H: HeapHooks> Heap<H> {
-    // ANCHOR: sig_incref
+    // ANCHOR: incref
     /// `Py_INCREF(id)`: adds one reference to `id`'s count. Call it when you store a copy of the
     /// handle somewhere that will later [`decref`](Heap::decref) it (a name, a container, a frame).
     ///
     /// # Panics
     /// If the object was already destroyed.
     pub fn incref(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_incref
         // BEGIN SOLUTION: afterwards the live object `id` has one more reference counted (`self.object_mut(id)` reaches it, and panics with a clear message if `id` is stale)
         self.object_mut(id).refcount += 1;
         // END SOLUTION
     }
+    // ANCHOR_END: incref
 
-    // ANCHOR: sig_decref
+    // ANCHOR: decref
     /// `Py_DECREF(id)`: gives up one reference to `id`. When the count reaches zero the object is
     /// destroyed at once, and what it held is released in turn, which can destroy more objects.
     /// After this call, the caller must not use `id` again unless it holds another reference.
@@ -44,7 +44,6 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If the object was already destroyed: a decref too many.
     pub fn decref(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_decref
         // BEGIN SOLUTION: afterwards the object has one reference fewer; the reference that takes the count to 0 destroys it on the spot, with `dealloc`, and nothing else does
         let object = self.object_mut(id);
         object.refcount -= 1;
@@ -53,8 +52,9 @@ impl<H: HeapHooks> Heap<H> {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: decref
 
-    // ANCHOR: sig_dealloc
+    // ANCHOR: dealloc
     /// `_Py_Dealloc(id)`: destroys `id`, whose count has just reached zero, by calling its type's
     /// deallocator. An atom (`long_dealloc`, `unicode_dealloc`) holds no references, so destroying
     /// it is all there is to do. A container's deallocator (`list_dealloc`, `tupledealloc`, ...)
@@ -64,7 +64,6 @@ impl<H: HeapHooks> Heap<H> {
     /// An object is destroyed by [`release_slot`](Heap::release_slot), given: it tells the hooks,
     /// frees the slot (so `id` is stale from then on) and hands back what the object held.
     fn dealloc(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_dealloc
         // BEGIN SOLUTION: afterwards `id` is destroyed, exactly once, and the hooks heard of it; a container is handed to `dealloc_container`, which also releases what it held
         if self.is_container(id) {
             self.dealloc_container(id);
@@ -73,8 +72,9 @@ impl<H: HeapHooks> Heap<H> {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: dealloc
 
-    // ANCHOR: sig_dealloc_container
+    // ANCHOR: dealloc_container
     /// The deallocator of every container (`list_dealloc`, `tupledealloc`, `dict_dealloc`,
     /// `subtype_dealloc`), with the trashcan built in: destroys the container `id`, whose count
     /// has just reached zero, then releases every reference it held, in CPython's order; each
@@ -95,7 +95,6 @@ impl<H: HeapHooks> Heap<H> {
     /// in the order CPython's deallocators release them. Both need `&mut self`, as does
     /// `object_mut`: let the `&mut Object` of one go before you call the next.
     fn dealloc_container(&mut self, id: ObjId) {
-        // ANCHOR_END: sig_dealloc_container
         // BEGIN SOLUTION: destroy `id` and release what it held; every object whose count that takes to 0 is destroyed the same way, each exactly once, in the order recursive deallocators would give, with a call stack that does not grow with the depth (no recursion)
         let mut pending = vec![self.release_slot(id).take_references().into_iter()];
         while let Some(top) = pending.last_mut() {
@@ -116,8 +115,9 @@ impl<H: HeapHooks> Heap<H> {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: dealloc_container
 
-    // ANCHOR: sig_getrefcount
+    // ANCHOR: getrefcount
     /// `sys.getrefcount(id)`: the count *as seen by a function that was passed `id`*, which is
     /// one more than [`refcount`](Heap::refcount) because the call itself holds a reference to
     /// its argument for as long as it runs (see [`call`](Heap::call)). This is why
@@ -127,9 +127,9 @@ impl<H: HeapHooks> Heap<H> {
     /// # Panics
     /// If the object was already destroyed.
     pub fn getrefcount(&mut self, id: ObjId) -> usize {
-        // ANCHOR_END: sig_getrefcount
         // BEGIN SOLUTION: the count of `id` as a Python function passed `id` would see it, the +1 coming from where CPython's comes from; afterwards every count is as it was
         self.call(&[id], |heap, args| heap.refcount(args[0]))
         // END SOLUTION
     }
+    // ANCHOR_END: getrefcount
 }

@@ -22,7 +22,7 @@ use super::{
 };
 
 impl PyMalloc {
-    // ANCHOR: sig_alloc
+    // ANCHOR: alloc
     /// Allocates a block for a request of `nbytes` bytes from a pool (CPython's
     /// `pymalloc_alloc`), or returns `None` if pymalloc does not serve the request (0 bytes, or
     /// more than 512) or memory is exhausted; the caller ([`PyMalloc::malloc`]) then asks the
@@ -35,7 +35,6 @@ impl PyMalloc {
     /// [`pymalloc_pool_extend`](PyMalloc::pymalloc_pool_extend) restores that), and a pool's
     /// `count` is the number of its blocks handed out.
     pub(crate) fn pymalloc_alloc(&mut self, nbytes: usize) -> Option<NonNull<u8>> {
-        // ANCHOR_END: sig_alloc
         // BEGIN SOLUTION: None for a request pymalloc does not serve; otherwise the block returned is a free block of the request's class, counted in its pool, from the first used pool of the class (allocate_from_new_pool when there is none), and that pool, if still in usedpools, has a free block again
         let size = size_class(nbytes)?;
         let Some(pool) = self.usedpools[size] else {
@@ -58,8 +57,9 @@ impl PyMalloc {
         Some(block)
         // END SOLUTION
     }
+    // ANCHOR_END: alloc
 
-    // ANCHOR: sig_allocate_from_new_pool
+    // ANCHOR: allocate_from_new_pool
     /// Called when `usedpools[size]` is empty: takes a pool from the first arena of
     /// `usable_arenas`, mapping a new arena with [`new_arena`](PyMalloc::new_arena) when there
     /// is none, makes it the only pool of `usedpools[size]`, and returns a block of it (CPython's
@@ -76,7 +76,6 @@ impl PyMalloc {
     /// `nfreepools` (a new arena joins it; an arena whose last free pool was taken leaves it);
     /// and `nfp2lasta[n]` is the last arena of the list with `n` free pools, or `None`.
     pub(crate) fn allocate_from_new_pool(&mut self, size: usize) -> Option<NonNull<u8>> {
-        // ANCHOR_END: sig_allocate_from_new_pool
         // BEGIN SOLUTION: afterwards a pool of the first usable arena (a new arena if there was none), its first cached empty pool or else a newly carved one, is the only pool of usedpools[size], with one block in use, the one returned; nfreepools, usable_arenas and nfp2lasta agree with the pool taken
         let arena = match self.usable_arenas {
             Some(arena) => arena,
@@ -164,4 +163,5 @@ impl PyMalloc {
         Some(unsafe { init_pool(pool, size) })
         // END SOLUTION
     }
+    // ANCHOR_END: allocate_from_new_pool
 }

@@ -179,7 +179,7 @@ impl Drop for ArenaObjects {
 }
 
 impl PyMalloc {
-    // ANCHOR: sig_new_arena
+    // ANCHOR: new_arena
     /// Maps a new arena and returns the index of the arena object that describes it (CPython's
     /// `new_arena`), or `None` if the OS or C's allocator refuses, leaving everything as it was.
     /// The caller links the arena into `usable_arenas`.
@@ -194,7 +194,6 @@ impl PyMalloc {
     /// byte, `freepools` is empty); and the counters `narenas_currently_allocated`,
     /// `ntimes_arena_allocated` and `narenas_highwater` count it.
     pub(crate) fn new_arena(&mut self) -> Option<usize> {
-        // ANCHOR_END: sig_new_arena
         // BEGIN SOLUTION: afterwards the head of unused_arena_objects (taken after growing the vector if the list was empty) describes a newly mapped, aligned arena that the arena map knows, with every pool free and none carved, counted in the three arena counters; on failure nothing has changed
         if self.unused_arena_objects.is_none() {
             // Double the number of arena objects, and chain the new ones in index order.
@@ -235,8 +234,9 @@ impl PyMalloc {
         Some(index)
         // END SOLUTION
     }
+    // ANCHOR_END: new_arena
 
-    // ANCHOR: sig_free_arena
+    // ANCHOR: free_arena
     /// Gives the arena of arena object `arena` back to the OS: case 1 of CPython's
     /// `insert_to_freepool`, once it has taken the arena out of `usable_arenas`.
     ///
@@ -247,7 +247,6 @@ impl PyMalloc {
     /// `narenas_currently_allocated` no longer counts it ("arenas reclaimed" in the statistics
     /// is the total minus the current).
     pub(crate) fn free_arena(&mut self, arena: usize) {
-        // ANCHOR_END: sig_free_arena
         // BEGIN SOLUTION: afterwards the arena is unmapped and unknown to the arena map, its object has no address and heads unused_arena_objects, and narenas_currently_allocated no longer counts it
         // Record that this arena object is available to be reused.
         self.arenas[arena].nextarena = self.unused_arena_objects;
@@ -264,4 +263,5 @@ impl PyMalloc {
         self.narenas_currently_allocated -= 1;
         // END SOLUTION
     }
+    // ANCHOR_END: free_arena
 }

@@ -48,6 +48,22 @@ const MAP_MID_SHIFT: u32 = MAP_BOT_BITS + MAP_BOT_SHIFT;
 const MAP_TOP_SHIFT: u32 = MAP_MID_BITS + MAP_MID_SHIFT;
 const _: () = assert!(MAP_TOP_SHIFT + MAP_TOP_BITS == ADDRESS_BITS);
 
+/// The tree's three levels, root first, for the book's picture and the curious: each level's
+/// name, how many bits of an address index it, and the lowest of those bits. Below them are the
+/// [`ARENA_BITS`] bits of an offset inside a 1 MiB arena slot.
+pub const ARENA_MAP_LEVELS: [(&str, u32, u32); 3] = [
+    ("top", MAP_TOP_BITS, MAP_TOP_SHIFT),
+    ("mid", MAP_MID_BITS, MAP_MID_SHIFT),
+    ("bot", MAP_BOT_BITS, MAP_BOT_SHIFT),
+];
+
+/// Where `address_in_range(p)` looks: the index into the root, into the middle node and into the
+/// bottom node, for the slot that holds address `p`.
+pub fn arena_map_indices(p: usize) -> [usize; 3] {
+    let (top, mid, bot) = indices(p);
+    [top, mid, bot]
+}
+
 /// A leaf: for each 1 MiB slot, the arena object index + 1 of the arena there, or 0.
 struct BotNode {
     arenas: [u32; MAP_BOT_LENGTH],

@@ -36,7 +36,7 @@ use super::pool::PoolP;
 use super::pool::{header, pool_of, set_next_free};
 
 impl PyMalloc {
-    // ANCHOR: sig_free
+    // ANCHOR: free
     /// Gives the block `p` back to its pool (CPython's `pymalloc_free`).
     ///
     /// After: `p` heads its pool's free list (LIFO: the next allocation from this pool gets it
@@ -49,7 +49,6 @@ impl PyMalloc {
     /// out by [`pymalloc_alloc`](PyMalloc::pymalloc_alloc) and has not been freed since; nobody
     /// uses it after this call.
     pub(crate) unsafe fn pymalloc_free(&mut self, p: NonNull<u8>) {
-        // ANCHOR_END: sig_free
         // BEGIN SOLUTION: afterwards p heads its pool's free list and count no longer counts it; a pool that was full is first in usedpools again; a pool now empty has gone to insert_to_freepool
         let pool = pool_of(p);
         // SAFETY: `p` is a block in use, so its pool is carved off a mapped arena; this is the
@@ -80,8 +79,9 @@ impl PyMalloc {
         self.insert_to_freepool(pool);
         // END SOLUTION
     }
+    // ANCHOR_END: free
 
-    // ANCHOR: sig_insert_to_freepool
+    // ANCHOR: insert_to_freepool
     /// Moves `pool`, which has just become empty, from `usedpools` to the front of its arena's
     /// `freepools`, counts it in the arena's `nfreepools`, and puts the arena where it belongs
     /// (CPython's `insert_to_freepool`).
@@ -99,7 +99,6 @@ impl PyMalloc {
     /// The list moves are [`unlink_from_usable_arenas`](PyMalloc::unlink_from_usable_arenas)
     /// and [`link_usable_arena_after`](PyMalloc::link_usable_arena_after).
     pub(crate) fn insert_to_freepool(&mut self, pool: PoolP) {
-        // ANCHOR_END: sig_insert_to_freepool
         // BEGIN SOLUTION: afterwards pool is first on its arena's freepools and in no usedpools list, nfreepools counts it, usable_arenas is sorted by nfreepools with nfp2lasta naming the last arena of each count, and a wholly free arena that is not the last of usable_arenas is released
         self.unlink_from_usedpools(pool);
 
@@ -156,4 +155,5 @@ impl PyMalloc {
         self.link_usable_arena_after(arena, Some(lastnf));
         // END SOLUTION
     }
+    // ANCHOR_END: insert_to_freepool
 }

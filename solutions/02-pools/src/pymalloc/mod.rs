@@ -92,6 +92,7 @@ mod steps;
 mod usable_arenas;
 mod usedpools;
 
+pub use arena_map::{ARENA_MAP_LEVELS, arena_map_indices};
 pub use global::PyMallocGlobal;
 pub use locate::{ArenaInfo, Location, PoolInfo};
 pub use pool::PoolState;

@@ -170,7 +170,7 @@ pub(crate) unsafe fn set_next_free(block: NonNull<u8>, next: Option<NonNull<u8>>
     unsafe { block.cast::<Option<NonNull<u8>>>().write(next) }
 }
 
-// ANCHOR: sig_init_pool
+// ANCHOR: init_pool
 /// Sets up `pool` to serve blocks of size class `size` (the "initialize the pool header" part of
 /// CPython's `allocate_from_new_pool`) and returns its first block, to be handed out.
 ///
@@ -186,7 +186,6 @@ pub(crate) unsafe fn set_next_free(block: NonNull<u8>, next: Option<NonNull<u8>>
 /// `pool` has been carved off a mapped arena of this allocator and no block of it is in use
 /// (it is new, or empty and being given a new size class).
 pub(crate) unsafe fn init_pool(pool: PoolP, size: usize) -> NonNull<u8> {
-    // ANCHOR_END: sig_init_pool
     // BEGIN SOLUTION: afterwards the header serves class size: szidx, nextoffset at the third block, maxnextoffset at the last offset where a whole block fits, and the free list is the second block alone (its link written); the first block is returned
     // SAFETY: the caller promises the pool is carved off one of our arenas and unused.
     let header = unsafe { header(pool) };
@@ -203,9 +202,10 @@ pub(crate) unsafe fn init_pool(pool: PoolP, size: usize) -> NonNull<u8> {
     first
     // END SOLUTION
 }
+// ANCHOR_END: init_pool
 
 impl PyMalloc {
-    // ANCHOR: sig_pool_extend
+    // ANCHOR: pool_extend
     /// Called by `pymalloc_alloc` when it has just taken the last block of `pool`'s free list
     /// (CPython's `pymalloc_pool_extend`); `size` is the pool's size class.
     ///
@@ -215,7 +215,6 @@ impl PyMalloc {
     /// full, is in no `usedpools` list. Either way the first pool of `usedpools[size]`, if any,
     /// has a free block again, the invariant `pymalloc_alloc` relies on.
     pub(crate) fn pymalloc_pool_extend(&mut self, pool: PoolP, size: usize) {
-        // ANCHOR_END: sig_pool_extend
         // BEGIN SOLUTION: afterwards the pool's free list is the block at nextoffset alone (nextoffset then past it) if a whole block still fits there; otherwise the pool is full and in no usedpools list
         // SAFETY: `pool` is in usedpools, so it is carved off a mapped arena; no other
         // reference to its header is live.
@@ -234,4 +233,5 @@ impl PyMalloc {
         self.unlink_from_usedpools(pool);
         // END SOLUTION
     }
+    // ANCHOR_END: pool_extend
 }

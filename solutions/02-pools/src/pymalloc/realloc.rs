@@ -22,7 +22,7 @@ use super::{
 };
 
 impl PyMalloc {
-    // ANCHOR: sig_realloc
+    // ANCHOR: realloc
     /// Resizes the pymalloc block `p` to hold `nbytes` bytes (CPython's `pymalloc_realloc`).
     ///
     /// The block stays where it is, and `p` is returned, when `nbytes` fits in its block and
@@ -40,7 +40,6 @@ impl PyMalloc {
         p: NonNull<u8>,
         nbytes: usize,
     ) -> Option<NonNull<u8>> {
-        // ANCHOR_END: sig_realloc
         // BEGIN SOLUTION: p itself when nbytes fits its block and more than three quarters of the block would be used; otherwise a block from malloc holding p's first min(block size, nbytes) bytes, with p freed; None leaves p as it was
         // SAFETY: `p` is a pymalloc block in use, so its pool is carved off a mapped arena.
         let mut size = block_size(unsafe { header(pool_of(p)) }.szidx as usize);
@@ -61,4 +60,5 @@ impl PyMalloc {
         Some(moved)
         // END SOLUTION
     }
+    // ANCHOR_END: realloc
 }

@@ -35,7 +35,7 @@ use super::pool::PoolP;
 use super::pool::header;
 
 impl PyMalloc {
-    // ANCHOR: sig_insert_to_usedpool
+    // ANCHOR: insert_to_usedpool
     /// Links `pool` at the front of `usedpools[size]` (CPython's `insert_to_usedpool`, and the
     /// "frontlink" in `allocate_from_new_pool`), so that the next allocation of that class takes
     /// a block from it.
@@ -45,7 +45,6 @@ impl PyMalloc {
     /// is well linked both ways: each pool's `nextpool` is the pool after it, each pool's
     /// `prevpool` the pool before it (`None` for the first).
     pub(crate) fn insert_to_usedpool(&mut self, pool: PoolP, size: usize) {
-        // ANCHOR_END: sig_insert_to_usedpool
         // BEGIN SOLUTION: afterwards pool is the first of usedpools[size], followed by the pools that were there, with nextpool and prevpool right in both directions
         let next = self.usedpools[size];
         // SAFETY: `pool` is a carved pool of a mapped arena, not in any list, so no other
@@ -61,8 +60,9 @@ impl PyMalloc {
         self.usedpools[size] = Some(pool);
         // END SOLUTION
     }
+    // ANCHOR_END: insert_to_usedpool
 
-    // ANCHOR: sig_unlink_from_usedpools
+    // ANCHOR: unlink_from_usedpools
     /// Takes `pool` out of `usedpools[szidx]`, wherever it is in the list (CPython writes this
     /// inline where a pool becomes full or empty).
     ///
@@ -70,7 +70,6 @@ impl PyMalloc {
     /// pools are in the same order, and the list is still well linked both ways. `pool`'s own
     /// links are left as they are (they mean nothing until it is linked somewhere again).
     pub(crate) fn unlink_from_usedpools(&mut self, pool: PoolP) {
-        // ANCHOR_END: sig_unlink_from_usedpools
         // BEGIN SOLUTION: afterwards pool is out of usedpools[szidx], the other pools keep their order, and the list is well linked both ways (the head moves on when pool was first)
         // SAFETY: `pool` is in usedpools, so it is a carved pool of a mapped arena; the
         // reference is not used once its neighbours' headers are touched.
@@ -92,4 +91,5 @@ impl PyMalloc {
         }
         // END SOLUTION
     }
+    // ANCHOR_END: unlink_from_usedpools
 }

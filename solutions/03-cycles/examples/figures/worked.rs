@@ -26,29 +26,13 @@
 //! as read from the heap (`Heap::referents`), each object's `gc_refs` after the step, its colour
 //! the list it is in, the lists in their order, a legend and a caption.
 //!
-//! ```text
-//!   cargo run -p cycles-solution --example figures              writes book/src/03-cycles/step-*.svg
-//!   cargo run -p cycles-solution --example figures -- --check   compares, writes nothing
-//! ```
-//!
-//! The example is declared with `test = true`, so `cargo test` runs the comparison too, as the
-//! test at the end of this file: a change to the collector or to pyheap that changes a picture
-//! fails it until the pictures are drawn again.
+//! The pictures are `book/src/03-cycles/step-*.svg`; `main.rs` writes and checks them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use cycles::{Collector, move_unreachable, subtract_refs, update_refs, visit_reachable};
 use pyheap::{Event, GcList, Heap, ObjId};
-
-/// The command that draws the pictures again.
-const REDRAW: &str = "cargo run -p cycles-solution --example figures";
-
-/// Where the pictures go: the chapter's folder.
-fn figures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../book/src/03-cycles")
-}
 
 // The heap of the worked example.
 
@@ -548,7 +532,7 @@ fn scan_caption(scans: &[Scan], next: Option<char>) -> String {
 // Drawing.
 
 const WIDTH: f64 = 840.0;
-const NODE_W: f64 = 120.0;
+const NODE_W: f64 = 132.0;
 const NODE_H: f64 = 58.0;
 const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, \
                     sans-serif";
@@ -838,7 +822,7 @@ fn render(frame: &Frame) -> String {
             w(
                 &mut svg,
                 format!(
-                    "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{MUTED}\" text-anchor=\"end\">{}</text>\n",
+                    "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{MUTED}\" text-anchor=\"end\">{}</text>\n",
                     x + NODE_W - 8.0,
                     y + 23.0,
                     escape(&small)
@@ -982,64 +966,10 @@ fn render(frame: &Frame) -> String {
     svg
 }
 
-/// Every picture: its file name and its SVG text.
-fn figures() -> Vec<(&'static str, String)> {
+/// Every picture of the worked example: its file name and its SVG text.
+pub fn pictures() -> Vec<(String, String)> {
     frames()
         .iter()
-        .map(|frame| (frame.file, render(frame)))
+        .map(|frame| (frame.file.to_string(), render(frame)))
         .collect()
-}
-
-/// The pictures whose committed file is missing or differs from what the reference draws now.
-fn stale() -> Vec<&'static str> {
-    let dir = figures_dir();
-    figures()
-        .into_iter()
-        .filter(|(file, svg)| std::fs::read_to_string(dir.join(file)).ok().as_ref() != Some(svg))
-        .map(|(file, _)| file)
-        .collect()
-}
-
-fn main() {
-    let check = std::env::args().skip(1).any(|arg| arg == "--check");
-    if check {
-        let stale = stale();
-        if stale.is_empty() {
-            println!("the worked example's pictures are up to date");
-            return;
-        }
-        eprintln!(
-            "these pictures differ from what the reference draws now: {}\nrun `{REDRAW}` to \
-             draw them again",
-            stale.join(", ")
-        );
-        std::process::exit(1);
-    }
-    let dir = figures_dir();
-    for (file, svg) in figures() {
-        let path = dir.join(file);
-        let old = std::fs::read_to_string(&path).ok();
-        if old.as_deref() == Some(svg.as_str()) {
-            continue;
-        }
-        std::fs::write(&path, svg)
-            .unwrap_or_else(|e| panic!("could not write {}: {e}", path.display()));
-        println!("wrote book/src/03-cycles/{file}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn committed_pictures_match_what_the_reference_draws() {
-        let stale = stale();
-        assert!(
-            stale.is_empty(),
-            "these pictures in book/src/03-cycles differ from what the reference draws now: \
-             {}\nrun `{REDRAW}` to draw them again",
-            stale.join(", ")
-        );
-    }
 }
