@@ -213,6 +213,7 @@ impl Heap {
                     }
                     None => Some(format!("NameError: name '{name}' is not defined")),
                 },
+                Action::Call(callable) => self.call_object(*callable, &[me]).err(),
             };
             if let Some(message) = raised {
                 self.events.push(Event::ExceptionIgnored(owner, message));

@@ -21,11 +21,13 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 
 use crate::allocation::{FreeList, FreeLists, GcLink, NoGc};
 use crate::behaviour::{Class, ClassId, Event, Finalizer};
 use crate::gc_lists::{GcHead, GcList, ListHead};
 use crate::object::{Kind, ObjId, Object};
+use crate::runtime::Runtime;
 
 /// A heap of Python objects with reference counts and GC headers, like CPython 3.11's. The
 /// methods are the C API's operations (`Py_INCREF`, `Py_DECREF`, `PyList_Append`, ...) and the
@@ -61,6 +63,8 @@ pub struct Heap {
     pub(crate) none: ObjId,
     /// The empty tuple singleton (the heap holds one reference to it).
     pub(crate) empty_tuple: ObjId,
+    /// What runs [`Action::Call`](crate::Action::Call) (see [`crate::runtime`]).
+    pub(crate) runtime: Option<Rc<dyn Runtime>>,
 }
 
 /// One entry of the slot table.
@@ -118,6 +122,7 @@ impl Heap {
             free_lists: None,
             none: placeholder,
             empty_tuple: placeholder,
+            runtime: None,
         };
         heap.none = heap.alloc(Kind::None, &mut NoGc);
         // CPython 3.11's empty tuple is statically allocated: it never counts as an allocation
