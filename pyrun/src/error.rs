@@ -16,7 +16,7 @@ pub enum Error {
 
 /// A Python exception: its class (by name: the subset's exceptions are the builtin ones), its
 /// message and where it was raised.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Exception {
     /// `ValueError`, `TypeError`, ...
     pub class: String,
@@ -26,6 +26,21 @@ pub struct Exception {
     pub line: u32,
     /// The function it was raised in (`<module>` at the top level).
     pub function: String,
+    /// What the frames it left hold: CPython's traceback keeps each frame it passed through,
+    /// and so its locals, alive until the exception is handled. Innermost frame first; the
+    /// references are the exception's, to give up when it is handled ([`Exception::take_frames`]).
+    pub(crate) frames: Vec<Vec<pyheap::ObjId>>,
+}
+
+impl Exception {
+    /// The references the traceback held, innermost frame first, each frame's locals in order:
+    /// what to give up once the exception is handled.
+    pub(crate) fn take_frames(&mut self) -> Vec<pyheap::ObjId> {
+        std::mem::take(&mut self.frames)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
 }
 
 impl Exception {
@@ -36,6 +51,7 @@ impl Exception {
             message: message.into(),
             line: 0,
             function: String::new(),
+            frames: Vec::new(),
         }
     }
 }

@@ -335,6 +335,12 @@ impl Interp {
                     }
                     return Err(Error::Raise(e));
                 }
+                Err(Error::Stop(Stop::Unsupported(mut u))) => {
+                    if u.line == 0 {
+                        u.line = stmt.line;
+                    }
+                    return Err(Error::Stop(Stop::Unsupported(u)));
+                }
                 Err(stop) => return Err(stop),
             }
         }
@@ -484,7 +490,7 @@ impl Interp {
         handlers: &[crate::ast::Handler],
         orelse: &[Stmt],
     ) -> Result<Flow> {
-        let exception = match self.block(heap, frame, body) {
+        let mut exception = match self.block(heap, frame, body) {
             Ok(Flow::Normal) => return self.block(heap, frame, orelse),
             Ok(flow) => return Ok(flow),
             Err(Error::Raise(e)) => e,
@@ -508,10 +514,12 @@ impl Interp {
                 self.store(heap, frame, name, object)?;
             }
             let flow = self.block(heap, frame, &handler.body);
-            // CPython deletes the name at the end of the handler (`del e`).
+            // CPython deletes the name at the end of the handler (`del e`), and the exception
+            // goes with its traceback, letting go of the frames it kept.
             if let Some(name) = &handler.name {
                 self.delete(heap, frame, name, 0).ok();
             }
+            Self::release(heap, exception.take_frames());
             return flow;
         }
         Err(Error::Raise(exception))
@@ -1259,14 +1267,25 @@ impl Interp {
             }
         }
         let result = self.block(heap, &mut frame, &code.body);
-        // The frame is cleared: its slots in order, then the function.
-        for slot in frame.slots.iter_mut() {
-            if let Some(id) = slot.take() {
-                heap.decref(id);
-            }
-        }
-        heap.decref(function);
         self.depth.set(depth - 1);
+        let held: Vec<ObjId> = frame
+            .slots
+            .iter_mut()
+            .filter_map(Option::take)
+            .chain([function])
+            .collect();
+        let result = match result {
+            // The traceback keeps the frame, and so its locals, until the exception is handled.
+            Err(Error::Raise(mut e)) => {
+                e.frames.push(held);
+                Err(Error::Raise(e))
+            }
+            // The frame is cleared: its slots in order, then the function.
+            other => {
+                Self::release(heap, held);
+                other
+            }
+        };
         match result? {
             Flow::Return(value) => Ok(value),
             _ => Ok(self.none(heap)),
@@ -1417,7 +1436,8 @@ impl pyheap::Runtime for Interp {
                 heap.decref(value);
                 Ok(())
             }
-            Err(Error::Raise(e)) => {
+            Err(Error::Raise(mut e)) => {
+                Self::release(heap, e.take_frames());
                 let what = self.describe_callable(heap, callable);
                 self.write_err(&format!(
                     "Exception ignored in: {what}\nTraceback (most recent call last):\n  File \"{}\", line {}, in {}\n{e}\n",

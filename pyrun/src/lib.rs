@@ -108,11 +108,16 @@ pub fn run(
     let interp = interp::Interp::new(&mut heap, program, backend, limits, path, out, err);
     let outcome = match interp.run_module(&mut heap) {
         Ok(()) => Outcome::Finished,
-        Err(error::Error::Raise(e)) => {
+        Err(error::Error::Raise(mut e)) => {
             interp.write_err(&format!(
                 "Traceback (most recent call last):\n  File \"{path}\", line {}, in {}\n{e}\n",
                 e.line, e.function
             ));
+            // sys.last_traceback keeps the frames until shutdown deletes it, before the
+            // module's globals go.
+            for id in e.take_frames() {
+                heap.decref(id);
+            }
             Outcome::Exception(e)
         }
         Err(error::Error::Stop(stop)) => Outcome::Stopped(stop),

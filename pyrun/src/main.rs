@@ -96,7 +96,7 @@ fn main() -> ExitCode {
         Err(_) => {
             let _ = std::io::stdout().flush();
             let panic = PANIC.lock().ok().and_then(|mut p| p.take());
-            eprintln!("{}", explain_panic(panic, side));
+            eprintln!("{}", explain_panic(panic, side, &script));
             ExitCode::from(3)
         }
     }
@@ -123,7 +123,7 @@ fn report(outcome: &Outcome, side: Side) {
 }
 
 /// Says in words what a panic means: a `todo!()` of an unfinished lab, or a lab's bug.
-fn explain_panic(panic: Option<(String, String, u32)>, side: Side) -> String {
+fn explain_panic(panic: Option<(String, String, u32)>, side: Side, script: &str) -> String {
     let Some((message, file, line)) = panic else {
         return "pyrun: the interpreter stopped on a panic it could not describe".to_string();
     };
@@ -143,13 +143,13 @@ fn explain_panic(panic: Option<(String, String, u32)>, side: Side) -> String {
                 "pyrun: your lab {name} is not finished: the script reached {function} \
              ({file}:{line}), which is still a todo!().\n  Finish it (`cargo xtask grade --lab \
              {number}` says what is missing), or run the script on the reference solutions: \
-             cargo xtask run SCRIPT --solutions"
+             cargo xtask run {script} --solutions"
             )
         }
         (Some((name, number)), Side::Labs) => format!(
             "pyrun: your lab {name} panicked in {function} ({file}:{line}): {message}\n  \
              `cargo xtask grade --lab {number}` may show which test catches it; `cargo xtask run \
-             SCRIPT --solutions` runs the script on the reference solutions"
+             {script} --solutions` runs the script on the reference solutions"
         ),
         _ => format!(
             "pyrun: the run stopped on a panic at {file}:{line}: {message}\n  (on {}; this is \

@@ -119,6 +119,9 @@ pub(crate) struct Side {
     pub(crate) natives: HashMap<ObjId, Native>,
     pub(crate) iters: HashMap<ObjId, IterState>,
     interned: HashMap<String, ObjId>,
+    /// The one-character Latin-1 strs made at run time (indexing, iterating a str): CPython's
+    /// static singletons, which are not the objects the compiler makes for `'a'` in the source.
+    chars: HashMap<char, ObjId>,
     purge_at: usize,
 }
 
@@ -347,15 +350,19 @@ impl Interp {
     /// are CPython's shared ones; others are new objects.
     pub(crate) fn new_str(&self, heap: &mut Heap, text: &str) -> ObjId {
         let mut chars = text.chars();
-        let shared = match (chars.next(), chars.next()) {
-            (None, _) => true,
-            (Some(c), None) => (c as u32) < 256,
-            _ => false,
-        };
-        if shared {
-            self.side.borrow_mut().intern(heap, text)
-        } else {
-            heap.new_str(text)
+        match (chars.next(), chars.next()) {
+            (None, _) => self.side.borrow_mut().intern(heap, text),
+            (Some(c), None) if (c as u32) < 256 => {
+                let id = *self
+                    .side
+                    .borrow_mut()
+                    .chars
+                    .entry(c)
+                    .or_insert_with(|| heap.new_str(text));
+                heap.incref(id);
+                id
+            }
+            _ => heap.new_str(text),
         }
     }
 

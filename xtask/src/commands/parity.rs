@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Where parity scripts live, relative to the root: `*` matches one folder name.
-const FOLDERS: &[&str] = &["pyheap/parity", "labs/*/parity"];
+const FOLDERS: &[&str] = &["pyheap/parity", "labs/*/parity", "pyrun/parity"];
 
 /// The CPython release line the recorded outputs come from.
 const SERIES: &str = "Python 3.11.";
@@ -167,7 +167,7 @@ fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
 
 /// A CPython 3.11 interpreter: `python3.11` on PATH, else `python3` if it is 3.11. Returns the
 /// command and its `--version` line.
-fn find_python() -> Option<(String, String)> {
+pub fn find_python() -> Option<(String, String)> {
     ["python3.11", "python3"].into_iter().find_map(|name| {
         let output = Command::new(name).arg("--version").output().ok()?;
         let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
@@ -185,7 +185,7 @@ fn relative(root: &Path, path: &Path) -> String {
 
 /// A line diff of `old` and `new` (longest common subsequence): `-` lines only in the recorded
 /// output, `+` lines only in the fresh one, two spaces for lines in both.
-fn diff(old: &str, new: &str) -> String {
+pub fn diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
