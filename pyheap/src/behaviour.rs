@@ -93,6 +93,10 @@ pub enum Action {
     /// `wr_callback` does, gives it up with the callback, and [`Heap::traverse`](crate::Heap::traverse)
     /// visits it. In a class's `__del__` it is borrowed: whoever made the class keeps it alive.
     Call(crate::ObjId),
+    /// `del self.name`: self gives up its reference to an attribute. In a `__del__` this can
+    /// break self's own cycle, and free self: a collector must hold a reference to an object
+    /// while its `__del__` runs (CPython's `finalize_garbage` does).
+    DelSelfAttr(String),
 }
 
 /// Something observable that happened, in order. Objects are named by serial.

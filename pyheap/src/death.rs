@@ -214,7 +214,29 @@ impl Heap {
                     None => Some(format!("NameError: name '{name}' is not defined")),
                 },
                 Action::Call(callable) => self.call_object(*callable, &[me]).err(),
+                Action::DelSelfAttr(name) => {
+                    let has = matches!(self.kind(me), Kind::Instance { attrs, .. }
+                        if attrs.iter().any(|(attr, _)| attr == name));
+                    if has {
+                        self.del_attr(me, name);
+                        None
+                    } else {
+                        Some(format!(
+                            "AttributeError: '{}' object has no attribute '{name}'",
+                            self.type_name(me)
+                        ))
+                    }
+                }
             };
+            if !self.is_alive(me) {
+                panic!(
+                    "object #{owner} was freed while its own __del__ (or callback) was still \
+                     running: nothing held a reference to it for the call, and the body's last \
+                     action took its count to 0. CPython's finalize_garbage holds one around \
+                     tp_finalize (Py_INCREF before, Py_DECREF after), and handle_weakrefs around \
+                     a callback; without it, the rest of the call would run on freed memory"
+                );
+            }
             if let Some(message) = raised {
                 self.events.push(Event::ExceptionIgnored(owner, message));
                 return;

@@ -459,6 +459,31 @@ pub fn checked<T>(meaning: Meaning, test: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Runs `test` with `fence` watched: an inaccessible range that the test placed right after the
+/// memory under test (lab 02's arenas each end where such a page begins). A read or write there
+/// stops the test with `memory error: ` and `misuse`, the lab's words, rather than a bare
+/// segmentation fault. Any global allocator will do.
+pub fn fenced<T>(
+    misuse: &'static str,
+    fence: std::ops::Range<usize>,
+    test: impl FnOnce() -> T,
+) -> T {
+    if cfg!(miri) {
+        return test();
+    }
+    guard::prepare(misuse);
+    guard::fence(fence);
+    /// Takes the fence down when the test ends, even if it panics.
+    struct Down;
+    impl Drop for Down {
+        fn drop(&mut self) {
+            guard::fence(0..0);
+        }
+    }
+    let _down = Down;
+    test()
+}
+
 /// Whether [`Checking`] or [`Guarded`] is the allocator of this program: it notes its first
 /// allocation.
 pub fn installed() -> bool {
@@ -723,6 +748,14 @@ mod guard {
     static WORDS: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
     static WORDS_LEN: AtomicUsize = AtomicUsize::new(0);
     static HANDLER: AtomicBool = AtomicBool::new(false);
+    /// The range [`super::fenced`] watches, if any (start and end; empty when none).
+    static FENCE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+    /// Watches `range` for the handler (an empty range: none).
+    pub(super) fn fence(range: std::ops::Range<usize>) {
+        FENCE[0].store(range.start, Ordering::Relaxed);
+        FENCE[1].store(range.end, Ordering::Release);
+    }
 
     /// The handlers that were there before ours: a fault that is not ours goes back to them.
     struct Previous(UnsafeCell<[std::mem::MaybeUninit<libc::sigaction>; 2]>);
@@ -795,7 +828,15 @@ mod guard {
             .copied();
         let page = page();
         let guard_start = address & !(page - 1);
-        if let Some(f) = freed {
+        let fence_end = FENCE[1].load(Ordering::Acquire);
+        let fence_start = FENCE[0].load(Ordering::Relaxed);
+        if (fence_start..fence_end).contains(&address) {
+            say(b"\nmemory error: ");
+            say(words);
+            say(b"\n  found: a read or write past the end of the memory under test, at byte ");
+            say_number(address - fence_start);
+            say(b" of the inaccessible page right after it\n");
+        } else if let Some(f) = freed {
             say(b"\nmemory error: ");
             say(words);
             say(b"\n  found: a block of ");

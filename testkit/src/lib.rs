@@ -176,10 +176,13 @@ pub fn check_programs<Op: Clone + Debug>(
     check: impl Fn(&[Op]) -> Result<(), String>,
 ) {
     let run = |program: &[Op]| catch(|| check(program)).and_then(|r| r);
-    let mut try_seed = |seed: u64| {
+    // The failure, if any, in words; the panic is raised below, in this function's own body,
+    // where `#[track_caller]` makes it name the test's line (a closure's panic would name this
+    // file).
+    let mut try_seed = |seed: u64| -> Result<(), String> {
         let program = generate(&mut XorShift64::new(seed));
         if run(&program).is_ok() {
-            return;
+            return Ok(());
         }
         let shortest = shrink(&program, |p| run(p).is_err());
         let why = run(&shortest).expect_err("the shrunk program failed a moment ago");
@@ -188,7 +191,7 @@ pub fn check_programs<Op: Clone + Debug>(
             .enumerate()
             .map(|(step, op)| format!("  {step:>3}: {op:?}\n"))
             .collect();
-        panic!(
+        Err(format!(
             "{what}: a random program failed.\n\
              seed {seed:#x}; shortest failing program ({} of {} operations):\n{}\
              what went wrong: {why}\n\
@@ -196,14 +199,18 @@ pub fn check_programs<Op: Clone + Debug>(
             shortest.len(),
             program.len(),
             listing,
-        );
+        ))
     };
     if let Some(seed) = env_seed("GCLABS_SEED") {
-        try_seed(seed);
+        if let Err(failure) = try_seed(seed) {
+            panic!("{failure}");
+        }
         return;
     }
     for seed in seeds {
-        try_seed(seed);
+        if let Err(failure) = try_seed(seed) {
+            panic!("{failure}");
+        }
     }
     let Some(seconds) = std::env::var("GCLABS_SOAK_SECONDS")
         .ok()
@@ -221,7 +228,9 @@ pub fn check_programs<Op: Clone + Debug>(
     let mut next = XorShift64::new(first);
     let mut ran = 0u64;
     while std::time::Instant::now() < deadline {
-        try_seed(next.next_u64());
+        if let Err(failure) = try_seed(next.next_u64()) {
+            panic!("{failure}");
+        }
         ran += 1;
     }
     println!("soak: {what}: {ran} fresh programs passed (first seed {first:#x})");

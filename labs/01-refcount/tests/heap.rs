@@ -21,7 +21,13 @@ use std::fmt;
 use std::rc::Rc as StdRc;
 
 use refcount::{Heap, HeapHooks, Kind, ObjId};
+use testkit::alloc::{Checking, Mark};
 use testkit::{XorShift64, assert_expected, catch, check_programs};
+
+/// Counts what the tests allocate, so that a test can ask how much memory a step needed
+/// (`chain_of_a_million_tuples_is_destroyed_in_constant_memory`); it also poisons freed blocks.
+#[global_allocator]
+static ALLOCATOR: Checking = Checking;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -845,6 +851,52 @@ fn chain_of_a_million_tuples_is_destroyed_without_overflow() {
         );
     }
     assert_invariants(&heap);
+}
+
+/// How many bytes, beyond what the reference needs, destroying a chain of a million tuples may
+/// take. The reference's stack of pending releases holds one entry at a time (the ones a tail
+/// call would drop, it drops at once); its extra memory is the heap's own list of free slots,
+/// which yours shares. One entry per level of the chain would take tens of megabytes more.
+const CHAIN_EXTRA_BYTES: usize = 64 * 1024;
+
+/// Builds `t = ()`, then a million times `t = (t,)`, on a fresh heap of `$krate`, and returns the
+/// most memory `del t` needed at once beyond what was held before it.
+macro_rules! chain_destruction_extra_bytes {
+    ($krate:ident) => {{
+        let mut heap: $krate::Heap<()> = $krate::Heap::new();
+        let empty = heap.new_tuple(&[]);
+        heap.bind("t", empty);
+        heap.decref(empty);
+        for _ in 0..CHAIN {
+            let inner = heap.lookup("t").expect("t is bound");
+            let outer = heap.new_tuple(&[inner]);
+            heap.bind("t", outer);
+            heap.decref(outer);
+        }
+        let mark = Mark::now();
+        heap.unbind("t");
+        let extra = mark.peak_extra_bytes();
+        assert_expected(
+            "live objects after `del t` (the whole chain dies)",
+            &0,
+            &heap.live_objects(),
+        );
+        extra
+    }};
+}
+
+#[test]
+fn chain_of_a_million_tuples_is_destroyed_in_constant_memory() {
+    let reference = chain_destruction_extra_bytes!(reference);
+    let yours = chain_destruction_extra_bytes!(refcount);
+    assert!(
+        yours <= reference + CHAIN_EXTRA_BYTES,
+        "destroying a chain of {CHAIN} nested tuples took {yours} bytes more than the heap held \
+         before `del t`, at the peak; the reference took {reference} (the heap's list of free \
+         slots): expected at most {CHAIN_EXTRA_BYTES} more than the reference, whatever the \
+         chain's length. Your stack of pending releases grows with the depth of the chain: an \
+         entry with nothing left to release is still on it when the next one is pushed"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

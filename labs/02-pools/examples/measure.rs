@@ -329,7 +329,8 @@ fn main() {
     }
     if let Ok(report) = &rows[1].report {
         println!(
-            "\npeak live payload {} B; best of {ROUNDS} rounds; system footprint sampled every \
+            "\nvs system = the row's ns/op / the system allocator's ns/op (below 1.00x: faster)\n\
+             peak live payload {} B; best of {ROUNDS} rounds; system footprint sampled every \
              {SAMPLE_EVERY} steps; {:.1} s in all",
             thousands(report.peak_live_bytes),
             started.elapsed().as_secs_f64()

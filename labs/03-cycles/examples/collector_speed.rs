@@ -127,4 +127,5 @@ fn main() {
             println!("    reference: {why}");
         }
     }
+    println!("ratio = your time / the reference's (above 1.00x: yours is slower)");
 }

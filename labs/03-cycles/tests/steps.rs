@@ -1591,6 +1591,83 @@ fn finalize_garbage_keeps_going_when_a_del_frees_another_member() {
     assert_same_heap(&names, &theirs, &heap, "finalize_garbage");
 }
 
+#[test]
+fn finalize_garbage_holds_a_reference_while_a_del_runs() {
+    // class A:
+    //     def __del__(self): print("A.__del__ starts"); del self.partner; print("A.__del__ ends")
+    // class B:
+    //     def __del__(self): print("B.__del__")
+    // a = A(); b = B(); a.partner = b; b.partner = a; del a, b
+    // The list is [a, b]. `del self.partner` breaks the cycle from inside: b dies at once, by
+    // reference counting, and with it b's reference to a. CPython 3.11 prints "A.__del__
+    // starts", "B.__del__", "A.__del__ ends", and a dies after its __del__ has returned.
+    let prepare = |heap: &mut Heap| {
+        let class_a = class_with_del(
+            heap,
+            "A",
+            vec![
+                log("A.__del__ starts"),
+                Action::DelSelfAttr("partner".into()),
+                log("A.__del__ ends"),
+            ],
+        );
+        let class_b = class_with_del(heap, "B", vec![log("B.__del__")]);
+        let a = heap.assign_new_instance("a", class_a);
+        let b = heap.assign_new_instance("b", class_b);
+        heap.set_attr(a, "partner", b);
+        heap.set_attr(b, "partner", a);
+        let names = Names::bound(heap);
+        heap.del("a");
+        heap.del("b");
+        let garbage = heap.gc_list_new();
+        move_to(heap, garbage, &[a, b]);
+        (names, garbage, [a, b])
+    };
+    let ((mut heap, (names, garbage, [a, b])), (mut theirs, (_, their_garbage, _))) =
+        twins(prepare);
+
+    // pyheap names a dead object by its serial: say `a` and `b`, as the scenario does.
+    let (serial_a, serial_b) = (heap.serial(a), heap.serial(b));
+    if let Err(why) = testkit::catch(|| cycles::finalize_garbage(&mut heap, garbage)) {
+        let why = match why.split_once(": ") {
+            Some((place, words)) if place.starts_with("panicked at") => words,
+            _ => &why,
+        };
+        panic!(
+            "{}",
+            why.replace(&format!("object #{serial_a} "), "a ")
+                .replace(&format!("object #{serial_b} "), "b ")
+        );
+    }
+    reference::finalize_garbage(&mut theirs, their_garbage);
+
+    assert_expected(
+        "what happened: a's __del__ breaks the cycle, so b dies inside it (b's own __del__ runs \
+         then) and drops the last reference to a that the garbage held; a must still be alive \
+         for the rest of its __del__, and die when the call is over",
+        &words(&[
+            "__del__ of a",
+            "print: A.__del__ starts",
+            "__del__ of b",
+            "print: B.__del__",
+            "b freed",
+            "print: A.__del__ ends",
+            "a freed",
+        ]),
+        &names.events(heap.events()),
+    );
+    assert!(
+        !heap.is_alive(a) && !heap.is_alive(b),
+        "a or b is still alive"
+    );
+    assert_expected(
+        "the list afterwards: both left it when they died",
+        &words(&[]),
+        &names.list(&heap, garbage),
+    );
+    assert_same_heap(&names, &theirs, &heap, "finalize_garbage");
+}
+
 // ---------------------------------------------------------------------------------------------
 // handle_resurrected_objects
 // ---------------------------------------------------------------------------------------------

@@ -150,8 +150,10 @@ impl TestResult {
             ),
             Outcome::StackOverflow => Some(
                 "Recursion as deep as the data: a chain of a million objects cannot be one call \
-                 per object. Keep the work still to do in a `Vec` (an explicit stack or queue) \
-                 and loop until it is empty."
+                 per object. Keep the work still to do in a collection of your own and loop until \
+                 it is empty. Which end you take from sets the order: a stack gives recursion's \
+                 order, a queue another; the book section of the test says which the lab \
+                 expects."
                     .to_string(),
             ),
             Outcome::OutOfMemory { .. } => Some(
@@ -172,13 +174,32 @@ impl TestResult {
                  anything: return a value (or panic) instead."
                     .to_string(),
             ),
-            Outcome::MemoryError { .. } => Some(format!(
-                "A use of freed memory (or of memory past a block's end) is not a wrong answer but \
-                 a broken rule of `unsafe` code: something still used a block after the code \
-                 freed it. Find who frees it, and who uses it afterwards: free only once nothing \
-                 can reach the block. `cargo xtask miri --lab {n}` names the line, if you have \
-                 nightly Rust with Miri."
-            )),
+            Outcome::MemoryError { message } => {
+                let miri = if self.meta.miri {
+                    format!(
+                        " `cargo xtask miri --lab {n}` names the line, if you have nightly Rust \
+                         with Miri."
+                    )
+                } else {
+                    String::new()
+                };
+                Some(if message.contains("past the end") {
+                    format!(
+                        "A read or write past the end of a block is not a wrong answer but a \
+                         broken rule of `unsafe` code: the bytes after a block belong to \
+                         someone else, or to nobody. Find the copy or the pointer arithmetic \
+                         whose length is not the block's own, and bound it by what the block \
+                         holds.{miri}"
+                    )
+                } else {
+                    format!(
+                        "A use of freed memory is not a wrong answer but a broken rule of \
+                         `unsafe` code: something still used a block after the code freed it. \
+                         Find who frees it, and who uses it afterwards: free only once nothing \
+                         can reach the block.{miri}"
+                    )
+                })
+            }
             Outcome::Leak { .. } => Some(
                 "Memory the code allocated was never freed: something kept its last owner alive \
                  (a count never brought to zero, a block not freed when its last pointer went, a \

@@ -222,7 +222,9 @@ mod tests {
         well_formed(&xml).unwrap_or_else(|e| panic!("{e}:\n{xml}"));
         assert!(xml.contains("<testcase name=\"passes\""), "{xml}");
         assert!(
-            xml.contains("<failure message=\"failed at labs/01-x/tests/t.rs:9:5"),
+            xml.contains(
+                "<failure message=\"failed: the count of `a` (at labs/01-x/tests/t.rs:9:5)"
+            ),
             "{xml}"
         );
         assert!(xml.contains("type=\"crashed\""), "{xml}");

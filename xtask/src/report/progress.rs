@@ -103,7 +103,7 @@ impl Progress {
             Event::Miri(label, test) => {
                 let text = format!(
                     "{label}: running `{test}` again under Miri, which finds undefined behaviour \
-                     (slow; the first run also prepares Miri) ..."
+                     (seconds a test; minutes, once, while Miri first builds its standard library) ..."
                 );
                 match &self.mode {
                     Mode::Off => {}

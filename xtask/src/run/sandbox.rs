@@ -133,7 +133,8 @@ impl Outcome {
                     .find(|l| !l.trim().is_empty())
                     .unwrap_or("panicked");
                 match at {
-                    Some(at) => format!("failed at {at}: {first}"),
+                    // The words first: a one-line summary is cut to the terminal's width.
+                    Some(at) => format!("failed: {first} (at {at})"),
                     None => format!("failed: {first}"),
                 }
             }
