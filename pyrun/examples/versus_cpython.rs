@@ -54,7 +54,11 @@ fn main() {
     let mut rows = Vec::new();
     for script in &scripts {
         let source = std::fs::read_to_string(script).expect("a script");
-        let name = script.strip_prefix(&root).unwrap_or(script).display().to_string();
+        let name = script
+            .strip_prefix(&root)
+            .unwrap_or(script)
+            .display()
+            .to_string();
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let start = Instant::now();
@@ -72,7 +76,10 @@ fn main() {
         "{} scripts, median of {ROUNDS} interleaved rounds, interpreter built in {profile}:",
         scripts.len()
     );
-    println!("{:>12} {:>12} {:>7}  script", "pyrun ms", "CPython ms", "ratio");
+    println!(
+        "{:>12} {:>12} {:>7}  script",
+        "pyrun ms", "CPython ms", "ratio"
+    );
     for (ours, theirs, name) in rows.iter().take(5) {
         if theirs.is_nan() {
             println!("{ours:>12.1} {:>12} {:>7}  {name}", "-", "-");

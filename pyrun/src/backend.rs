@@ -95,9 +95,9 @@ macro_rules! side {
             }
         }
 
-        impl $side {
+        impl Default for $side {
             /// A new collector as CPython starts: thresholds (700, 10, 10), enabled.
-            pub fn new() -> Self {
+            fn default() -> Self {
                 let collector = std::rc::Rc::new(std::cell::RefCell::new($cyc::Collector::new()));
                 $side {
                     gc: $gen::Gc::with_cycles(Box::new(Cycles(collector.clone()))),

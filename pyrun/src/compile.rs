@@ -165,8 +165,6 @@ fn unsupported(line: u32, construct: &str, why: &str) -> Unsupported {
 struct Symbols {
     key: Option<ModuleKey>,
     kind: Option<CodeKind>,
-    /// Parameters, in order.
-    params: Vec<String>,
     /// Names bound here (parameters included).
     bound: HashSet<String>,
     /// Names declared `global`.
@@ -194,8 +192,7 @@ impl Symbols {
         Symbols {
             key: Some(key),
             kind: Some(kind),
-            bound: params.iter().cloned().collect(),
-            params,
+            bound: params.into_iter().collect(),
             ..Symbols::default()
         }
     }
@@ -483,16 +480,12 @@ fn params_of(args: &ast::Arguments, line: u32) -> Result<Vec<String>, Unsupporte
 /// How one scope's names resolve.
 #[derive(Debug, Default)]
 struct Scope {
-    kind: Option<CodeKind>,
-    params: Vec<String>,
     /// Locals that are not cells (function scopes only).
     fast: HashSet<String>,
     /// Locals that inner functions read: cells (sorted).
     cells: BTreeSet<String>,
     /// Names read from an enclosing function (sorted).
     free: BTreeSet<String>,
-    /// Names declared global.
-    globals: HashSet<String>,
 }
 
 /// Resolves `symbols` and every scope inside it; `enclosing` holds the locals of the enclosing
@@ -548,15 +541,12 @@ fn resolve(
     scopes.insert(
         symbols.key.expect("every scope has a key"),
         Scope {
-            kind: Some(kind),
-            params: symbols.params.clone(),
             fast: locals
                 .difference(&cells.iter().cloned().collect())
                 .cloned()
                 .collect(),
             cells,
             free: free.clone(),
-            globals: symbols.globals.clone(),
         },
     );
     free

@@ -78,9 +78,9 @@ impl Outcome {
 pub fn backend(side: Side) -> Option<Box<dyn backend::Backend>> {
     match side {
         #[cfg(feature = "labs")]
-        Side::Labs => Some(Box::new(backend::Labs::new())),
+        Side::Labs => Some(Box::new(backend::Labs::default())),
         #[cfg(feature = "solutions")]
-        Side::Solutions => Some(Box::new(backend::Solutions::new())),
+        Side::Solutions => Some(Box::new(backend::Solutions::default())),
         #[allow(unreachable_patterns)]
         _ => None,
     }

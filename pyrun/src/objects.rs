@@ -1612,14 +1612,13 @@ impl Interp {
                     return Ok(None);
                 };
                 let item = match heap.kind(seq) {
-                    Kind::List(items) | Kind::Tuple(items) => items.get(index).copied().map(|i| {
-                        heap.incref(i);
-                        i
-                    }),
-                    Kind::Dict { entries, .. } => entries.get(index).map(|&(k, _)| k).map(|k| {
-                        heap.incref(k);
-                        k
-                    }),
+                    Kind::List(items) | Kind::Tuple(items) => {
+                        items.get(index).copied().inspect(|&i| heap.incref(i))
+                    }
+                    Kind::Dict { entries, .. } => entries
+                        .get(index)
+                        .map(|&(k, _)| k)
+                        .inspect(|&k| heap.incref(k)),
                     Kind::Str(s) => s
                         .chars()
                         .nth(index)
