@@ -97,12 +97,63 @@ pub fn run(
     out: Box<dyn Write>,
     err: Box<dyn Write>,
 ) -> Outcome {
+    run_summarised(source, path, side, limits, out, err).0
+}
+
+/// What the collector did in a run, up to the script's last line (the collection CPython runs
+/// at shutdown is not counted, as the script's own `gc.get_stats()` could not count it).
+#[derive(Clone, Copy, Debug)]
+pub struct GcSummary {
+    /// Whose collector it was.
+    pub side: Side,
+    /// `gc.get_stats()`: collections, collected, uncollectable, for generations 0, 1 and 2.
+    pub stats: [[usize; 3]; 3],
+}
+
+impl std::fmt::Display for GcSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let whose = match self.side {
+            Side::Labs => {
+                "your lab 03's collector (crate `cycles`, labs/03-cycles) found the garbage \
+                 cycles, scheduled by your lab 04 (crate `generations`, labs/04-generations)"
+            }
+            Side::Solutions => {
+                "the reference collector (crate `cycles-solution`) found the garbage cycles, \
+                 scheduled by the reference lab 04 (crate `generations-solution`)"
+            }
+        };
+        let [g0, g1, g2] = self.stats;
+        let collections = g0[0] + g1[0] + g2[0];
+        let collected = g0[1] + g1[1] + g2[1];
+        let uncollectable = g0[2] + g1[2] + g2[2];
+        write!(
+            f,
+            "{whose}: {collections} collection{} (generations 0, 1, 2: {}, {}, {}), {collected} \
+             object{} collected, {uncollectable} uncollectable",
+            if collections == 1 { "" } else { "s" },
+            g0[0],
+            g1[0],
+            g2[0],
+            if collected == 1 { "" } else { "s" },
+        )
+    }
+}
+
+/// [`run`], and what the collector did (`None` if the script never started).
+pub fn run_summarised(
+    source: &str,
+    path: &str,
+    side: Side,
+    limits: Limits,
+    out: Box<dyn Write>,
+    err: Box<dyn Write>,
+) -> (Outcome, Option<GcSummary>) {
     let program = match compile::compile(source, path) {
         Ok(p) => p,
-        Err(e) => return Outcome::NotRun(e),
+        Err(e) => return (Outcome::NotRun(e), None),
     };
     let Some(backend) = backend(side) else {
-        return Outcome::Unavailable(side);
+        return (Outcome::Unavailable(side), None);
     };
     let mut heap = Heap::with_free_lists();
     let interp = interp::Interp::new(&mut heap, program, backend, limits, path, out, err);
@@ -122,6 +173,10 @@ pub fn run(
         }
         Err(error::Error::Stop(stop)) => Outcome::Stopped(stop),
     };
+    let summary = GcSummary {
+        side,
+        stats: interp.backend.borrow().stats(),
+    };
     let outcome = match outcome {
         Outcome::Stopped(_) => outcome,
         _ => match interp.shutdown(&mut heap) {
@@ -135,7 +190,7 @@ pub fn run(
     // The heap holds the interpreter (its runtime) and the interpreter's objects are in the
     // heap: neither is torn down object by object, the process is about to end or move on.
     std::mem::forget(heap);
-    outcome
+    (outcome, Some(summary))
 }
 
 /// What a run printed, for tests and `--compare`.

@@ -1,6 +1,7 @@
-//! `pyrun SCRIPT.py [--solutions] [--max-steps N] [--max-objects N]`: runs a Python script on
-//! labs 03 and 04 (yours, or the references with `--solutions`). `cargo xtask run` builds and
-//! calls it; it can also be run by hand from `target/debug/pyrun`.
+//! `pyrun SCRIPT.py [--solutions] [--summary] [--max-steps N] [--max-objects N]`: runs a Python
+//! script on labs 03 and 04 (yours, or the references with `--solutions`). `cargo xtask run`
+//! builds and calls it; it can also be run by hand from `target/debug/pyrun`. `--summary` ends
+//! the run with a line on stderr naming the collector and what it did.
 //!
 //! The script's output goes to stdout and stderr as CPython's would; the interpreter's own
 //! messages (a construct outside the subset, a limit, a lab that is not finished) go to stderr,
@@ -17,16 +18,19 @@ use pyrun::{Limits, Outcome, Side};
 /// The message and place of the last panic, kept by the panic hook for the report.
 static PANIC: Mutex<Option<(String, String, u32)>> = Mutex::new(None);
 
-const USAGE: &str = "usage: pyrun SCRIPT.py [--solutions] [--max-steps N] [--max-objects N]";
+const USAGE: &str =
+    "usage: pyrun SCRIPT.py [--solutions] [--summary] [--max-steps N] [--max-objects N]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut script = None;
     let mut side = Side::Labs;
     let mut limits = Limits::default();
+    let mut summary = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--solutions" => side = Side::Solutions,
+            "--summary" => summary = true,
             "--max-steps" | "--max-objects" => {
                 let Some(n) = args
                     .next()
@@ -85,9 +89,12 @@ fn main() -> ExitCode {
         .spawn(move || {
             let stdout = Box::new(std::io::BufWriter::new(std::io::stdout()));
             let stderr = Box::new(std::io::stderr());
-            let outcome = pyrun::run(&source, &path, side, limits, stdout, stderr);
+            let (outcome, gc) = pyrun::run_summarised(&source, &path, side, limits, stdout, stderr);
             let _ = std::io::stdout().flush();
             report(&outcome, side);
+            if let Some(gc) = gc.filter(|_| summary) {
+                eprintln!("pyrun: {gc}.");
+            }
             outcome.status()
         })
         .expect("a thread for the interpreter");

@@ -40,3 +40,40 @@ fn the_same_script_runs_on_the_reference_solutions() {
     let expected = std::fs::read_to_string(script.replace(".py", ".out")).expect("recorded");
     assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
 }
+
+/// `--summary` (which `cargo xtask run` passes) ends the run with a line naming whose collector
+/// ran and what it did: the same counts the script's own `gc.get_stats()` sees at its end.
+#[test]
+fn the_summary_names_the_collector_and_counts_what_the_script_saw() {
+    let script = std::env::temp_dir().join(format!("pyrun-summary-{}.py", std::process::id()));
+    std::fs::write(
+        &script,
+        "import gc\n\
+         gc.disable()\n\
+         a = []\n\
+         a.append(a)\n\
+         del a\n\
+         gc.collect()\n\
+         gc.collect(0)\n\
+         s = gc.get_stats()\n\
+         print(s[0]['collections'], s[1]['collections'], s[2]['collections'])\n\
+         print(s[0]['collected'] + s[1]['collected'] + s[2]['collected'])\n",
+    )
+    .expect("a script in the temporary folder");
+    let output = Command::new(env!("CARGO_BIN_EXE_pyrun"))
+        .arg(&script)
+        .args(["--solutions", "--summary"])
+        .output()
+        .expect("the interpreter runs");
+    let _ = std::fs::remove_file(&script);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stdout, "1 0 1\n1\n");
+    assert_eq!(
+        stderr.trim_end(),
+        "pyrun: the reference collector (crate `cycles-solution`) found the garbage cycles, \
+         scheduled by the reference lab 04 (crate `generations-solution`): 2 collections \
+         (generations 0, 1, 2: 1, 0, 1), 1 object collected, 0 uncollectable."
+    );
+}

@@ -82,6 +82,8 @@ pub fn run(root: &Path, options: &Options) -> Result<i32, String> {
         command.arg("--max-objects").arg(n.to_string());
     }
     if !options.compare {
+        // The closing line names the collector that ran, and what it did.
+        command.arg("--summary");
         let status = command
             .status()
             .map_err(|e| format!("could not run {}: {e}", exe.display()))?;
