@@ -92,7 +92,8 @@ fn main() -> ExitCode {
             let (outcome, gc) = pyrun::run_summarised(&source, &path, side, limits, stdout, stderr);
             let _ = std::io::stdout().flush();
             report(&outcome, side);
-            if let Some(gc) = gc.filter(|_| summary) {
+            let ended = matches!(outcome, Outcome::Finished | Outcome::Exception(_));
+            if let Some(gc) = gc.filter(|_| summary && ended) {
                 eprintln!("pyrun: {gc}.");
             }
             outcome.status()

@@ -213,7 +213,7 @@ enum Command {
         /// Also run it with CPython 3.11 and compare the two outputs line by line.
         #[arg(long)]
         compare: bool,
-        /// The step limit: statements and loop iterations, at most (default 100000000).
+        /// The step limit: statements and loop iterations, at most (default 10000000).
         #[arg(long, value_name = "N")]
         max_steps: Option<u64>,
         /// The heap limit: objects alive at once, at most (default 5000000).
