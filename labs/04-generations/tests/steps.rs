@@ -216,14 +216,14 @@ fn only_a_full_collection_empties_the_free_lists() {
 #[test]
 fn stats_credit_only_the_generation_collected() {
     let ((yours, _), (theirs, _)) = on_both(false, |w| {
-        w.gc.record_stats(1, 3, 10);
-        w.gc.record_stats(1, 2, 7);
-        w.gc.record_stats(2, 0, 4);
+        w.gc.record_stats(1, 3, 0, 10);
+        w.gc.record_stats(1, 2, 1, 7);
+        w.gc.record_stats(2, 0, 2, 4);
     });
     same(
         "gc.get_stats() as (collections, collected, uncollectable, examined) for generations \
          0, 1, 2, after record_stats for collections of generation 1 (3 collected of 10 \
-         examined, then 2 of 7) and 2 (0 of 4)",
+         examined, then 2 collected and 1 uncollectable of 7) and 2 (2 uncollectable of 4)",
         theirs.gc.get_stats(),
         yours.gc.get_stats(),
     );

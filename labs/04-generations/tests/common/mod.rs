@@ -55,7 +55,13 @@ pub trait Scheduler: GcLink {
     fn merge_younger(&self, heap: &mut Heap, generation: usize) -> GcList;
     fn move_survivors(&mut self, heap: &mut Heap, generation: usize, young: GcList, old: GcList);
     fn clear_freelists(&self, heap: &mut Heap, generation: usize);
-    fn record_stats(&mut self, generation: usize, collected: usize, examined: usize);
+    fn record_stats(
+        &mut self,
+        generation: usize,
+        collected: usize,
+        uncollectable: usize,
+        examined: usize,
+    );
     /// `(collected, uncollectable)`.
     fn gc_collect_main(&mut self, heap: &mut Heap, generation: usize) -> (usize, usize);
     fn add_callback(&mut self, name: &str, actions: &[Act]);
@@ -105,10 +111,16 @@ macro_rules! scheduler_for {
             fn clear_freelists(&self, heap: &mut Heap, generation: usize) {
                 $krate::clear_freelists(heap, generation)
             }
-            fn record_stats(&mut self, generation: usize, collected: usize, examined: usize) {
+            fn record_stats(
+                &mut self,
+                generation: usize,
+                collected: usize,
+                uncollectable: usize,
+                examined: usize,
+            ) {
                 let found = $krate::Collected {
                     collected,
-                    uncollectable: 0,
+                    uncollectable,
                 };
                 $krate::Gc::record_stats(self, generation, found, examined)
             }
