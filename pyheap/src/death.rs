@@ -31,8 +31,8 @@
 //! of finalizers calling finalizers, not the depth of the object graph.
 
 use crate::behaviour::{Action, Event};
-use crate::heap::Heap;
-use crate::object::{Kind, ObjId};
+use crate::heap::{Entry, Heap};
+use crate::object::{Kind, NIL, ObjId};
 
 impl Heap {
     /// `Py_INCREF(id)`.
@@ -41,7 +41,11 @@ impl Heap {
     /// If the object was already destroyed.
     #[track_caller]
     pub fn incref(&mut self, id: ObjId) {
-        self.object_mut(id).refcount += 1;
+        let head = self.header_mut(id);
+        head.refcount = head
+            .refcount
+            .checked_add(1)
+            .expect("a reference count above 2^32 - 1: more references than this heap can count");
     }
 
     /// `Py_DECREF(id)`: gives up one reference; at zero the object dies (see the module docs),
@@ -52,20 +56,25 @@ impl Heap {
     /// tuple reaching zero (CPython: "deallocating None").
     #[track_caller]
     pub fn decref(&mut self, id: ObjId) {
-        let object = self.object_mut(id);
-        object.refcount -= 1;
-        if object.refcount == 0 {
+        let head = self.header_mut(id);
+        head.refcount -= 1;
+        if head.refcount == 0 {
             self.dealloc(id);
         }
     }
 
     /// `tp_dealloc` for every type, with the trashcan built in (no recursion for the cascade).
+    ///
+    /// The explicit stack is the heap's own, kept from one cascade to the next, so that a death
+    /// allocates nothing. A cascade started by code a death runs (a `__del__`) finds it taken and
+    /// uses a new one.
     fn dealloc(&mut self, id: ObjId) {
         let Some(held) = self.die(id) else { return };
         if held.is_empty() {
             return;
         }
-        let mut pending = vec![held.into_iter()];
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.push(held.into_iter());
         while let Some(top) = pending.last_mut() {
             let Some(child) = top.next() else {
                 pending.pop();
@@ -75,13 +84,17 @@ impl Heap {
             if top.len() == 0 {
                 pending.pop();
             }
-            let object = self.object_mut(child);
-            object.refcount -= 1;
-            if object.refcount == 0
+            let head = self.header_mut(child);
+            head.refcount -= 1;
+            if head.refcount == 0
                 && let Some(held) = self.die(child)
+                && !held.is_empty()
             {
                 pending.push(held.into_iter());
             }
+        }
+        if pending.capacity() > self.pending.capacity() {
+            self.pending = pending;
         }
     }
 
@@ -94,12 +107,30 @@ impl Heap {
                 self.repr_singleton(id)
             )
         }
-        self.untrack(id);
-        if self.has_pending_finalizer(id) && !self.call_finalizer_from_dealloc(id) {
+        // One check of the handle; the rest works on the slot (this runs once per object freed).
+        let index = id.index;
+        if self.header(id).tag != NIL {
+            self.unlink(index);
+        }
+        let Entry::Live(object) = &self.bodies[index as usize] else {
+            unreachable!("header() checked the slot")
+        };
+        let (finalizable, weakrefs, is_weakref) = (
+            match &object.kind {
+                Kind::Instance { class, .. } => self.classes[class.0 as usize].finalizer.is_some(),
+                _ => false,
+            },
+            !object.weakrefs.is_empty(),
+            matches!(object.kind, Kind::WeakRef { .. }),
+        );
+        if finalizable && !self.is_finalized(id) && !self.call_finalizer_from_dealloc(id) {
             return None;
         }
-        self.clear_weakrefs(id);
-        if let Kind::WeakRef { .. } = self.kind(id) {
+        if weakrefs || finalizable {
+            // A `__del__` may have made new weakrefs to it.
+            self.clear_weakrefs(id);
+        }
+        if is_weakref {
             // weakref_dealloc: clear_weakref unlinks it from its referent's list.
             self.unlink_weakref(id);
         }
@@ -112,11 +143,6 @@ impl Heap {
         } else {
             "the empty tuple"
         }
-    }
-
-    /// Whether `id` is an instance whose class has a `__del__` that has not run yet.
-    pub(crate) fn has_pending_finalizer(&self, id: ObjId) -> bool {
-        self.has_finalizer(id) && !self.is_finalized(id)
     }
 
     /// Whether the type of `id` has a `tp_finalize` slot: here, whether `id` is an instance of
@@ -134,16 +160,16 @@ impl Heap {
     /// Returns false if the object was resurrected.
     fn call_finalizer_from_dealloc(&mut self, id: ObjId) -> bool {
         self.track(id);
-        self.object_mut(id).refcount = 1; // the temporary resurrection
+        self.header_mut(id).refcount = 1; // the temporary resurrection
         // PyObject_CallFinalizer: the caller checked the FINALIZED flag; it is set only after
         // the call (`gc.is_finalized(self)` is False inside a `__del__` run by a death).
         self.tp_finalize(id);
         self.set_finalized(id);
-        let object = self.object_mut(id);
-        object.refcount -= 1;
-        if object.refcount > 0 {
-            let serial = object.serial;
-            self.events.push(Event::Resurrected(serial));
+        let head = self.header_mut(id);
+        head.refcount -= 1;
+        if head.refcount > 0 {
+            let serial = self.serial(id);
+            self.log(Event::Resurrected(serial));
             return false;
         }
         self.untrack(id);
@@ -177,7 +203,7 @@ impl Heap {
             )
         };
         let serial = self.serial(id);
-        self.events.push(Event::Finalized(serial));
+        self.log(Event::Finalized(serial));
         self.run_actions(id, &finalizer.actions, serial);
     }
 
@@ -188,7 +214,7 @@ impl Heap {
         for action in actions {
             let raised = match action {
                 Action::Log(text) => {
-                    self.events.push(Event::Log(text.clone()));
+                    self.log(Event::Log(text.clone()));
                     None
                 }
                 Action::BindSelf(name) => {
@@ -238,7 +264,7 @@ impl Heap {
                 );
             }
             if let Some(message) = raised {
-                self.events.push(Event::ExceptionIgnored(owner, message));
+                self.log(Event::ExceptionIgnored(owner, message));
                 return;
             }
         }

@@ -36,6 +36,13 @@
 //!   ones with `NEXT_MASK_UNREACHABLE`; here [`Heap::gc_list_of`] says which list an object is in,
 //!   which answers both questions.
 //!
+//! Knowing its list is what could make a merge cost one step per object: every object moved
+//! would need its label changed. So an object's header holds a *tag*, and the heap maps each tag
+//! to a list. A list has tags of its own; [`Heap::gc_list_merge`] hands all of `from`'s tags to
+//! `to` (a few entries of the map, however long the list) and splices the two chains, as
+//! CPython's `gc_list_merge` does in constant time. A list that becomes empty gives back the
+//! tags it collected, so the map stays as small as the number of merges since.
+//!
 //! Moving an object between lists and merging two lists keep the order (`gc_list_move` appends
 //! to the tail; `gc_list_merge` appends a whole list to the tail of another). A scan that moves
 //! objects while it walks uses [`Heap::gc_list_first`] and [`Heap::gc_list_next`], which read the
@@ -52,8 +59,8 @@
 //! itself: the `_with` constructors call the collector's [`GcLink`](crate::GcLink) hook, which
 //! may.
 
-use crate::heap::{Entry, Heap};
-use crate::object::ObjId;
+use crate::heap::Heap;
+use crate::object::{FINALIZED, Head, NIL, ObjId};
 
 /// One of the heap's GC lists: a generation, the permanent generation, or a list a collector
 /// made with [`Heap::gc_list_new`].
@@ -91,36 +98,35 @@ impl GcList {
     }
 }
 
-/// The GC header of one object (`PyGC_Head` plus its flag bits).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct GcHead {
-    /// The list this object is in: `Some` exactly when it is tracked.
-    pub(crate) list: Option<GcList>,
-    /// The slot of the previous object in the list (`None` at the head).
-    pub(crate) prev: Option<u32>,
-    /// The slot of the next object in the list (`None` at the tail).
-    pub(crate) next: Option<u32>,
-    /// The collector's scratch count.
-    pub(crate) gc_refs: isize,
-    /// `_PyGC_PREV_MASK_FINALIZED`: `tp_finalize` has run (`gc.is_finalized`).
-    pub(crate) finalized: bool,
-}
-
 /// The head of one list.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ListHead {
-    pub(crate) first: Option<u32>,
-    pub(crate) last: Option<u32>,
+    /// The slot of the first object, or [`NIL`].
+    pub(crate) first: u32,
+    /// The slot of the last object, or [`NIL`].
+    pub(crate) last: u32,
     pub(crate) len: usize,
     /// False for a collector's list that was given back (its number may be reused).
     pub(crate) in_use: bool,
+    /// The tag an object linked into this list gets.
+    pub(crate) tag: u32,
+    /// Every tag that stands for this list: its own, and those of the lists merged into it
+    /// since it was last empty.
+    pub(crate) tags: Vec<u32>,
+}
+
+/// `Some(x)` unless `x` is [`NIL`].
+#[inline]
+fn link(x: u32) -> Option<u32> {
+    (x != NIL).then_some(x)
 }
 
 impl Heap {
     /// `_PyObject_GC_IS_TRACKED(id)`: whether the object is in a GC list.
+    #[inline]
     #[track_caller]
     pub fn is_tracked(&self, id: ObjId) -> bool {
-        self.object(id).gc.list.is_some()
+        self.header(id).tag != NIL
     }
 
     /// `_PyObject_GC_TRACK(id)`: links a GC object at the tail of generation 0.
@@ -142,40 +148,44 @@ impl Heap {
                 self.describe(id)
             )
         }
-        self.link_tail(id, GcList::GEN0);
+        self.link_tail(id.index, GcList::GEN0);
     }
 
     /// `PyObject_GC_UnTrack(id)`: unlinks the object from its list, if it is in one (doing
     /// nothing otherwise, as CPython does).
+    #[inline]
     #[track_caller]
     pub fn untrack(&mut self, id: ObjId) {
         if self.is_tracked(id) {
-            self.unlink(id);
+            self.unlink(id.index);
         }
     }
 
     /// The list `id` is in, or `None` if it is untracked.
+    #[inline]
     #[track_caller]
     pub fn gc_list_of(&self, id: ObjId) -> Option<GcList> {
-        self.object(id).gc.list
+        link(self.header(id).tag).map(|tag| self.tags[tag as usize])
     }
 
     /// The collector's scratch count (`gc_get_refs`). The heap never reads it.
+    #[inline]
     #[track_caller]
     pub fn gc_refs(&self, id: ObjId) -> isize {
-        self.object(id).gc.gc_refs
+        self.header(id).gc_refs as isize
     }
 
     /// Sets the collector's scratch count (`gc_reset_refs`, `gc_decref`, ...).
+    #[inline]
     #[track_caller]
     pub fn set_gc_refs(&mut self, id: ObjId, refs: isize) {
-        self.object_mut(id).gc.gc_refs = refs;
+        self.header_mut(id).gc_refs = refs as i64;
     }
 
     /// `gc.is_finalized(id)`: whether its `__del__` has run (and so never runs again).
     #[track_caller]
     pub fn is_finalized(&self, id: ObjId) -> bool {
-        self.object(id).gc.finalized
+        self.header(id).flags & FINALIZED != 0
     }
 
     /// `_PyGC_SET_FINALIZED(id)`: records that its finalizer ran, or is about to, so that it never
@@ -183,7 +193,7 @@ impl Heap {
     /// `finalize_garbage` sets it right before calling it, as CPython's does.
     #[track_caller]
     pub fn set_finalized(&mut self, id: ObjId) {
-        self.object_mut(id).gc.finalized = true;
+        self.header_mut(id).flags |= FINALIZED;
     }
 
     /// A new empty list for a collector (`PyGC_Head unreachable; gc_list_init(&unreachable)`).
@@ -192,18 +202,56 @@ impl Heap {
         let reuse = self.lists[GcList::BUILT_IN..]
             .iter()
             .position(|head| !head.in_use);
-        let number = match reuse {
-            Some(offset) => GcList::BUILT_IN + offset,
-            None => {
-                self.lists.push(ListHead::default());
-                self.lists.len() - 1
+        match reuse {
+            Some(offset) => {
+                let list = GcList((GcList::BUILT_IN + offset) as u32);
+                self.lists[list.0 as usize].in_use = true;
+                list
             }
-        };
-        self.lists[number] = ListHead {
+            None => self.gc_list_new_head(),
+        }
+    }
+
+    /// Makes the head of one more list, with a tag of its own.
+    pub(crate) fn gc_list_new_head(&mut self) -> GcList {
+        let list = GcList(self.lists.len() as u32);
+        let tag = self.new_tag(list);
+        self.lists.push(ListHead {
+            first: NIL,
+            last: NIL,
+            len: 0,
             in_use: true,
-            ..ListHead::default()
-        };
-        GcList(number as u32)
+            tag,
+            tags: vec![tag],
+        });
+        list
+    }
+
+    /// A tag that stands for `list`.
+    fn new_tag(&mut self, list: GcList) -> u32 {
+        match self.free_tags.pop() {
+            Some(tag) => {
+                self.tags[tag as usize] = list;
+                tag
+            }
+            None => {
+                self.tags.push(list);
+                (self.tags.len() - 1) as u32
+            }
+        }
+    }
+
+    /// `list` has just become empty: no object holds any of its tags now, so all but its own go
+    /// back for reuse.
+    fn list_emptied(&mut self, list: GcList) {
+        let head = &mut self.lists[list.0 as usize];
+        if head.tags.len() > 1 {
+            let own = head.tag;
+            self.free_tags
+                .extend(head.tags.iter().copied().filter(|&tag| tag != own));
+            head.tags.clear();
+            head.tags.push(own);
+        }
     }
 
     /// Gives back a list made by [`gc_list_new`](Heap::gc_list_new).
@@ -238,37 +286,44 @@ impl Heap {
     }
 
     /// The object at the head of the list (`GC_NEXT(list)`), if any.
+    #[inline]
     pub fn gc_list_first(&self, list: GcList) -> Option<ObjId> {
-        self.head(list).first.map(|index| self.id_at(index))
+        link(self.head(list).first).map(|index| self.id_at(index))
     }
 
     /// The object at the tail of the list (`GC_PREV(list)`), if any.
     pub fn gc_list_last(&self, list: GcList) -> Option<ObjId> {
-        self.head(list).last.map(|index| self.id_at(index))
+        link(self.head(list).last).map(|index| self.id_at(index))
     }
 
     /// The object after `id` in its list (`GC_NEXT(gc)`), or `None` at the tail.
     ///
     /// # Panics
     /// If `id` is not tracked.
+    #[inline]
     #[track_caller]
     pub fn gc_list_next(&self, id: ObjId) -> Option<ObjId> {
-        let gc = &self.object(id).gc;
-        assert!(
-            gc.list.is_some(),
-            "{} is not in a GC list",
-            self.describe(id)
-        );
-        gc.next.map(|index| self.id_at(index))
+        let head = self.header(id);
+        if head.tag == NIL {
+            self.not_in_a_list(id)
+        }
+        link(head.next).map(|index| self.id_at(index))
+    }
+
+    /// Panics: `id` is not in a GC list.
+    #[cold]
+    #[track_caller]
+    fn not_in_a_list(&self, id: ObjId) -> ! {
+        panic!("{} is not in a GC list", self.describe(id))
     }
 
     /// The objects of `list`, head to tail (a snapshot: the list may change afterwards).
     pub fn gc_list_objects(&self, list: GcList) -> Vec<ObjId> {
         let mut found = Vec::with_capacity(self.gc_list_len(list));
-        let mut cursor = self.head(list).first;
+        let mut cursor = link(self.head(list).first);
         while let Some(index) = cursor {
             found.push(self.id_at(index));
-            cursor = self.object_at(index).gc.next;
+            cursor = link(self.heads[index as usize].next);
         }
         found
     }
@@ -279,50 +334,53 @@ impl Heap {
     /// If `id` is not tracked (CPython moves only tracked objects; use [`track`](Heap::track)).
     #[track_caller]
     pub fn gc_list_move(&mut self, id: ObjId, to: GcList) {
-        assert!(
-            self.is_tracked(id),
-            "gc_list_move: {} is not tracked",
-            self.describe(id)
-        );
+        if !self.is_tracked(id) {
+            panic!("gc_list_move: {} is not tracked", self.describe(id))
+        }
         self.head(to);
-        self.unlink(id);
-        self.link_tail(id, to);
+        self.unlink(id.index);
+        self.link_tail(id.index, to);
     }
 
     /// `gc_list_merge(from, to)`: appends all of `from` to the tail of `to`, in order, leaving
-    /// `from` empty. Merging a list into itself does nothing.
+    /// `from` empty. Merging a list into itself does nothing. Constant time: the chain is spliced
+    /// and `from`'s tags now stand for `to` (see the module docs).
     pub fn gc_list_merge(&mut self, from: GcList, to: GcList) {
         self.head(to);
         if from == to {
             return;
         }
-        let ListHead {
-            first, last, len, ..
-        } = self.head(from).clone();
-        let (Some(first), Some(last)) = (first, last) else {
-            return;
+        let (first, last, len) = {
+            let head = self.head(from);
+            (head.first, head.last, head.len)
         };
-        // Relabel every object of `from`, then splice the whole chain after `to`'s tail: the
-        // links inside the chain do not change.
-        let mut cursor = Some(first);
-        while let Some(index) = cursor {
-            let gc = &mut self.object_at_mut(index).gc;
-            gc.list = Some(to);
-            cursor = gc.next;
+        if len == 0 {
+            return;
         }
-        let to_last = self.head(to).last;
-        self.object_at_mut(first).gc.prev = to_last;
-        match to_last {
-            Some(index) => self.object_at_mut(index).gc.next = Some(first),
-            None => self.lists[to.0 as usize].first = Some(first),
+        // `from`'s tags, and with them every object of `from`, now stand for `to`; `from` gets a
+        // new tag of its own for what is linked into it next.
+        let moved = std::mem::take(&mut self.lists[from.0 as usize].tags);
+        for &tag in &moved {
+            self.tags[tag as usize] = to;
+        }
+        self.lists[to.0 as usize].tags.extend_from_slice(&moved);
+        let fresh = self.new_tag(from);
+        let from_head = &mut self.lists[from.0 as usize];
+        from_head.tag = fresh;
+        from_head.tags.push(fresh);
+        from_head.first = NIL;
+        from_head.last = NIL;
+        from_head.len = 0;
+        // Splice the chain after `to`'s tail: the links inside it do not change.
+        let to_last = self.lists[to.0 as usize].last;
+        self.heads[first as usize].prev = to_last;
+        match link(to_last) {
+            Some(index) => self.heads[index as usize].next = first,
+            None => self.lists[to.0 as usize].first = first,
         }
         let to_head = &mut self.lists[to.0 as usize];
-        to_head.last = Some(last);
+        to_head.last = last;
         to_head.len += len;
-        let from_head = &mut self.lists[from.0 as usize];
-        from_head.first = None;
-        from_head.last = None;
-        from_head.len = 0;
     }
 
     /// `gc.get_count()`: `[count0, count1, count2]`. The heap keeps `count0` (see the module
@@ -342,6 +400,7 @@ impl Heap {
     ///
     /// # Panics
     /// If `list` was released or never made.
+    #[inline]
     #[track_caller]
     pub(crate) fn head(&self, list: GcList) -> &ListHead {
         match self.lists.get(list.0 as usize) {
@@ -353,62 +412,64 @@ impl Heap {
         }
     }
 
-    /// The live object in slot `index` (a link always names one).
-    pub(crate) fn object_at(&self, index: u32) -> &crate::Object {
-        match &self.slots[index as usize].entry {
-            Entry::Live(object) => object,
-            Entry::Free { .. } => unreachable!("a GC list links slot {index}, which is free"),
-        }
+    /// The header of the live object in slot `index` (a link always names one).
+    pub(crate) fn head_at(&self, index: u32) -> &Head {
+        &self.heads[index as usize]
     }
 
     /// The handle of the live object in slot `index`.
+    #[inline]
     pub(crate) fn id_at(&self, index: u32) -> ObjId {
         ObjId {
             index,
-            generation: self.slots[index as usize].generation,
+            generation: self.heads[index as usize].generation,
         }
     }
 
-    /// Links the untracked object `id` at the tail of `list`.
-    fn link_tail(&mut self, id: ObjId, list: GcList) {
-        let last = self.head(list).last;
-        {
-            let gc = &mut self.object_mut(id).gc;
-            debug_assert!(gc.list.is_none(), "link_tail of a tracked object");
-            gc.list = Some(list);
-            gc.prev = last;
-            gc.next = None;
+    /// Links the untracked object in slot `index` at the tail of `list`. The callers checked
+    /// the handle and the list.
+    fn link_tail(&mut self, index: u32, list: GcList) {
+        let list_head = &mut self.lists[list.0 as usize];
+        let (last, tag) = (list_head.last, list_head.tag);
+        list_head.last = index;
+        list_head.len += 1;
+        if last == NIL {
+            list_head.first = index;
+        } else {
+            self.heads[last as usize].next = index;
         }
-        match last {
-            Some(index) => self.object_at_mut(index).gc.next = Some(id.index),
-            None => self.lists[list.0 as usize].first = Some(id.index),
-        }
-        let head = &mut self.lists[list.0 as usize];
-        head.last = Some(id.index);
-        head.len += 1;
+        let head = &mut self.heads[index as usize];
+        debug_assert_eq!(head.tag, NIL, "link_tail of a tracked object");
+        head.tag = tag;
+        head.prev = last;
+        head.next = NIL;
     }
 
-    /// Unlinks the tracked object `id` from its list.
-    fn unlink(&mut self, id: ObjId) {
-        let gc = &mut self.object_mut(id).gc;
-        let list = gc.list.take().expect("unlink of an untracked object");
-        let (prev, next) = (gc.prev.take(), gc.next.take());
-        match prev {
-            Some(index) => self.object_at_mut(index).gc.next = next,
-            None => self.lists[list.0 as usize].first = next,
+    /// Unlinks the tracked object in slot `index` from its list. The callers checked the handle.
+    pub(crate) fn unlink(&mut self, index: u32) {
+        let head = &mut self.heads[index as usize];
+        debug_assert_ne!(head.tag, NIL, "unlink of an untracked object");
+        let (tag, prev, next) = (head.tag, head.prev, head.next);
+        head.tag = NIL;
+        head.prev = NIL;
+        head.next = NIL;
+        let list = self.tags[tag as usize];
+        if prev != NIL {
+            self.heads[prev as usize].next = next;
         }
-        match next {
-            Some(index) => self.object_at_mut(index).gc.prev = prev,
-            None => self.lists[list.0 as usize].last = prev,
+        if next != NIL {
+            self.heads[next as usize].prev = prev;
         }
-        self.lists[list.0 as usize].len -= 1;
-    }
-
-    /// The live object in slot `index`, mutably.
-    fn object_at_mut(&mut self, index: u32) -> &mut crate::Object {
-        match &mut self.slots[index as usize].entry {
-            Entry::Live(object) => object,
-            Entry::Free { .. } => unreachable!("a GC list links slot {index}, which is free"),
+        let list_head = &mut self.lists[list.0 as usize];
+        if prev == NIL {
+            list_head.first = next;
+        }
+        if next == NIL {
+            list_head.last = prev;
+        }
+        list_head.len -= 1;
+        if list_head.len == 0 {
+            self.list_emptied(list);
         }
     }
 }

@@ -25,8 +25,8 @@ use std::rc::Rc;
 
 use crate::allocation::{FreeList, FreeLists, GcLink, NoGc};
 use crate::behaviour::{Class, ClassId, Event, Finalizer};
-use crate::gc_lists::{GcHead, GcList, ListHead};
-use crate::object::{Kind, ObjId, Object};
+use crate::gc_lists::{GcList, ListHead};
+use crate::object::{Head, Kind, ObjId, Object};
 use crate::runtime::Runtime;
 
 /// A heap of Python objects with reference counts and GC headers, like CPython 3.11's. The
@@ -36,8 +36,12 @@ use crate::runtime::Runtime;
 /// When the heap is dropped, the names still bound are deleted (running finalizers and
 /// callbacks); whatever is still alive after that, reference cycles, leaks.
 pub struct Heap {
-    /// Where objects live; an [`ObjId`] is an index into this table plus the slot's generation.
-    pub(crate) slots: Vec<Slot>,
+    /// The header of each slot (its generation, and the object's count and GC links): an
+    /// [`ObjId`] is an index into this table plus the slot's generation.
+    pub(crate) heads: Vec<Head>,
+    /// What each slot holds, at the same index: a live object's body, or what is remembered of
+    /// the last object that lived there.
+    pub(crate) bodies: Vec<Entry>,
     /// Indices of free slots, the most recently freed last (it is reused first).
     pub(crate) free: Vec<u32>,
     /// The top-level names (the module's globals), each holding one reference.
@@ -52,8 +56,19 @@ pub struct Heap {
     pub(crate) classes: Vec<Class>,
     /// What happened, in order.
     pub(crate) events: Vec<Event>,
+    /// Whether [`events`](Heap::events) is kept (see [`Heap::set_event_log`]).
+    pub(crate) log_events: bool,
     /// The GC list heads, indexed by [`GcList`]: the four built-in ones, then collectors'.
     pub(crate) lists: Vec<ListHead>,
+    /// Which list each tag stands for (see the [`gc_lists`](crate::gc_lists) module).
+    pub(crate) tags: Vec<GcList>,
+    /// Tags no object and no list uses any more, to be used again.
+    pub(crate) free_tags: Vec<u32>,
+    /// How many live objects of the kinds a collector may skip a pass for there are.
+    pub(crate) census: Census,
+    /// The explicit stack of [`decref`](Heap::decref)'s cascade, kept between cascades so that
+    /// a death does not allocate one (see the [`death`](crate::death) module).
+    pub(crate) pending: Vec<std::vec::IntoIter<ObjId>>,
     /// `gc.get_count()`.
     pub(crate) gc_counts: [usize; 3],
     /// How many objects CPython's free lists hold, or `None` for a heap without them (see
@@ -67,14 +82,6 @@ pub struct Heap {
     pub(crate) runtime: Option<Rc<dyn Runtime>>,
 }
 
-/// One entry of the slot table.
-pub(crate) struct Slot {
-    /// Bumped each time the slot is freed, so old handles to it stop matching.
-    pub(crate) generation: u32,
-    /// The object, or what is remembered of the last one that lived here.
-    pub(crate) entry: Entry,
-}
-
 /// What a slot holds.
 pub(crate) enum Entry {
     /// A live object.
@@ -83,9 +90,53 @@ pub(crate) enum Entry {
     Free {
         /// The serial of the object that was destroyed.
         serial: u64,
-        /// "a list", "an int", ...
-        what: Cow<'static, str>,
+        /// Its type, for "a list", "an int", ...
+        what: What,
     },
+}
+
+/// The type of an object, remembered after its death for the messages that name it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum What {
+    None,
+    Int,
+    Str,
+    List,
+    Tuple,
+    Dict,
+    WeakRef,
+    Instance(ClassId),
+}
+
+impl What {
+    /// The type of an object that holds `kind`.
+    pub(crate) fn of(kind: &Kind) -> What {
+        match kind {
+            Kind::None => What::None,
+            Kind::Int(_) => What::Int,
+            Kind::Str(_) => What::Str,
+            Kind::List(_) => What::List,
+            Kind::Tuple(_) => What::Tuple,
+            Kind::Dict { .. } => What::Dict,
+            Kind::WeakRef { .. } => What::WeakRef,
+            Kind::Instance { class, .. } => What::Instance(*class),
+        }
+    }
+}
+
+/// How many live objects of each kind a collector's pass may look for there are, kept as objects
+/// are made and destroyed, so that "is there any?" costs nothing when the answer is no (see
+/// [`Heap::tuple_count`] and the others).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Census {
+    /// Tuples other than the empty one (which is never tracked).
+    pub(crate) tuples: usize,
+    /// Dicts.
+    pub(crate) dicts: usize,
+    /// Weakref objects.
+    pub(crate) weakrefs: usize,
+    /// Instances of a class with a `__del__`.
+    pub(crate) finalizable: usize,
 }
 
 impl Default for Heap {
@@ -103,7 +154,8 @@ impl Heap {
             generation: 0,
         };
         let mut heap = Heap {
-            slots: Vec::new(),
+            heads: Vec::new(),
+            bodies: Vec::new(),
             free: Vec::new(),
             names: BTreeMap::new(),
             frames: Vec::new(),
@@ -111,19 +163,21 @@ impl Heap {
             destroyed: 0,
             classes: Vec::new(),
             events: Vec::new(),
-            lists: vec![
-                ListHead {
-                    in_use: true,
-                    ..ListHead::default()
-                };
-                GcList::BUILT_IN
-            ],
+            log_events: true,
+            lists: Vec::new(),
+            tags: Vec::new(),
+            free_tags: Vec::new(),
+            census: Census::default(),
+            pending: Vec::new(),
             gc_counts: [0; 3],
             free_lists: None,
             none: placeholder,
             empty_tuple: placeholder,
             runtime: None,
         };
+        for _ in 0..GcList::BUILT_IN {
+            heap.gc_list_new_head();
+        }
         heap.none = heap.alloc(Kind::None, &mut NoGc);
         // CPython 3.11's empty tuple is statically allocated: it never counts as an allocation
         // and is never tracked.
@@ -160,6 +214,59 @@ impl Heap {
         std::mem::take(&mut self.events)
     }
 
+    /// Keeps the event log ([`events`](Heap::events)), or stops keeping it. A new heap keeps it:
+    /// the tests read it. A program that never reads it, such as a benchmark, turns it off, and
+    /// then a death costs no push to a log that would grow by one entry per object freed (64 MB
+    /// in a collection of two million objects). CPython keeps no such log.
+    pub fn set_event_log(&mut self, on: bool) {
+        self.log_events = on;
+    }
+
+    /// Appends `event` to the log, if the heap keeps one.
+    #[inline]
+    pub(crate) fn log(&mut self, event: Event) {
+        if self.log_events {
+            self.events.push(event);
+        }
+    }
+
+    /// How many tuples are alive, the empty tuple aside (it is never tracked). Like the other
+    /// counts below it costs nothing, so a collector can skip a pass over a list when the count
+    /// says there is nothing for it there.
+    pub fn tuple_count(&self) -> usize {
+        self.census.tuples
+    }
+
+    /// How many dicts are alive.
+    pub fn dict_count(&self) -> usize {
+        self.census.dicts
+    }
+
+    /// How many weakref objects are alive. When it is 0, no object has a weakref to it.
+    pub fn weakref_count(&self) -> usize {
+        self.census.weakrefs
+    }
+
+    /// How many live objects have a `tp_finalize` ([`has_finalizer`](Heap::has_finalizer)): the
+    /// instances of classes with a `__del__`, finalized or not.
+    pub fn finalizer_count(&self) -> usize {
+        self.census.finalizable
+    }
+
+    /// Counts a new object of `kind` in the census (`by` is 1), or a destroyed one (`by` is -1).
+    fn census_add(&mut self, kind: &Kind, by: isize) {
+        let counter = match kind {
+            Kind::Tuple(items) if !items.is_empty() => &mut self.census.tuples,
+            Kind::Dict { .. } => &mut self.census.dicts,
+            Kind::WeakRef { .. } => &mut self.census.weakrefs,
+            Kind::Instance { class, .. } if self.classes[class.0 as usize].finalizer.is_some() => {
+                &mut self.census.finalizable
+            }
+            _ => return,
+        };
+        *counter = counter.wrapping_add_signed(by);
+    }
+
     // Allocation and release of slots.
 
     /// Puts a new object with count 1 into a free slot (the most recently freed) or a new one,
@@ -178,30 +285,31 @@ impl Heap {
 
     /// Puts a new object with count 1 into a slot.
     fn place(&mut self, kind: Kind) -> ObjId {
+        self.census_add(&kind, 1);
         let object = Object {
-            refcount: 1,
             serial: self.next_serial,
             kind,
-            gc: GcHead::default(),
             weakrefs: Vec::new(),
         };
         self.next_serial += 1;
         match self.free.pop() {
             Some(index) => {
-                let slot = &mut self.slots[index as usize];
-                slot.entry = Entry::Live(object);
+                let head = &mut self.heads[index as usize];
+                *head = Head::new(head.generation);
+                self.bodies[index as usize] = Entry::Live(object);
                 ObjId {
                     index,
-                    generation: slot.generation,
+                    generation: head.generation,
                 }
             }
             None => {
-                let index = u32::try_from(self.slots.len())
-                    .expect("the heap is full: it has 2^32 slots, the most an ObjId can name");
-                self.slots.push(Slot {
-                    generation: 0,
-                    entry: Entry::Live(object),
-                });
+                // NIL (u32::MAX) is never a slot: it ends the GC lists.
+                let index = u32::try_from(self.heads.len())
+                    .ok()
+                    .filter(|&index| index != crate::object::NIL)
+                    .expect("the heap is full: it has 2^32 - 1 slots, the most an ObjId can name");
+                self.heads.push(Head::new(0));
+                self.bodies.push(Entry::Live(object));
                 ObjId {
                     index,
                     generation: 0,
@@ -216,23 +324,36 @@ impl Heap {
     /// what the object held: the references in that [`Kind`] are now the caller's to release.
     /// Releases nothing itself, so it never cascades.
     pub(crate) fn release_slot(&mut self, id: ObjId) -> Kind {
-        let object = self.object(id);
-        debug_assert_eq!(object.refcount, 0, "only an object at count 0 is destroyed");
-        debug_assert!(object.gc.list.is_none(), "a tracked object is never freed");
-        let (serial, what, gc) = (object.serial, self.with_article(id), object.kind.is_gc());
-        let free_list = FreeList::of(&object.kind);
-        if gc && !self.put_on_free_list(free_list) {
+        debug_assert_eq!(
+            self.refcount(id),
+            0,
+            "only an object at count 0 is destroyed"
+        );
+        debug_assert!(!self.is_tracked(id), "a tracked object is never freed");
+        if !self.is_alive(id) {
+            self.stale(id)
+        }
+        let index = id.index();
+        let Entry::Live(object) = &self.bodies[index] else {
+            unreachable!("is_alive checked the slot")
+        };
+        let serial = object.serial;
+        let what = What::of(&object.kind);
+        if object.kind.is_gc() && !self.put_on_free_list(FreeList::of(&object.kind)) {
             self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
         }
-        self.events.push(Event::Destroyed(serial));
-        let slot = &mut self.slots[id.index()];
-        let Entry::Live(object) = std::mem::replace(&mut slot.entry, Entry::Free { serial, what })
+        self.log(Event::Destroyed(serial));
+        let Entry::Live(object) =
+            std::mem::replace(&mut self.bodies[index], Entry::Free { serial, what })
         else {
-            unreachable!("object() checked the slot")
+            unreachable!("is_alive checked the slot")
         };
+        self.census_add(&object.kind, -1);
+        let head = &mut self.heads[index];
+        head.flags = 0;
         // A slot whose generation would wrap around is retired rather than reused.
-        if let Some(next) = slot.generation.checked_add(1) {
-            slot.generation = next;
+        if let Some(next) = head.generation.checked_add(1) {
+            head.generation = next;
             self.free.push(id.index);
         }
         self.destroyed += 1;
@@ -286,35 +407,57 @@ impl Heap {
     // Lookups. None of them changes a count.
 
     /// Whether `id` names a live object.
+    #[inline]
     pub fn is_alive(&self, id: ObjId) -> bool {
-        matches!(
-            self.slots.get(id.index()),
-            Some(Slot { generation, entry: Entry::Live(_) }) if *generation == id.generation
-        )
+        self.heads
+            .get(id.index())
+            .is_some_and(|head| head.generation == id.generation && head.is_live())
     }
 
-    /// The live object `id` names.
-    ///
-    /// # Panics
-    /// If the object was destroyed (a decref too many, or a borrowed reference kept too long).
+    /// The header of the live object `id` names: its count and GC links.
+    #[inline]
     #[track_caller]
-    pub fn object(&self, id: ObjId) -> &Object {
-        match self.slots.get(id.index()) {
-            Some(Slot {
-                generation,
-                entry: Entry::Live(object),
-            }) if *generation == id.generation => object,
+    pub(crate) fn header(&self, id: ObjId) -> &Head {
+        match self.heads.get(id.index()) {
+            Some(head) if head.generation == id.generation && head.is_live() => head,
             _ => self.stale(id),
         }
     }
 
+    /// The header of the live object `id` names, mutably.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn header_mut(&mut self, id: ObjId) -> &mut Head {
+        if !self.is_alive(id) {
+            self.stale(id)
+        }
+        &mut self.heads[id.index()]
+    }
+
+    /// The live object `id` names (its body: serial, contents, weakrefs).
+    ///
+    /// # Panics
+    /// If the object was destroyed (a decref too many, or a borrowed reference kept too long).
+    #[inline]
+    #[track_caller]
+    pub fn object(&self, id: ObjId) -> &Object {
+        if !self.is_alive(id) {
+            self.stale(id)
+        }
+        match &self.bodies[id.index()] {
+            Entry::Live(object) => object,
+            Entry::Free { .. } => unreachable!("is_alive checked the slot"),
+        }
+    }
+
     /// The live object `id` names, mutably.
+    #[inline]
     #[track_caller]
     pub(crate) fn object_mut(&mut self, id: ObjId) -> &mut Object {
         if !self.is_alive(id) {
             self.stale(id)
         }
-        match &mut self.slots[id.index()].entry {
+        match &mut self.bodies[id.index()] {
             Entry::Live(object) => object,
             Entry::Free { .. } => unreachable!("is_alive checked the slot"),
         }
@@ -329,7 +472,7 @@ impl Heap {
     /// `Py_REFCNT(id)`: the reference count, exactly.
     #[track_caller]
     pub fn refcount(&self, id: ObjId) -> usize {
-        self.object(id).refcount
+        self.header(id).refcount as usize
     }
 
     /// The creation number of `id` (see [`Object::serial`]).
@@ -362,17 +505,20 @@ impl Heap {
 
     /// `"an int"`, `"a list"`, `"a 'Point' instance"`: how messages name a type.
     pub(crate) fn with_article(&self, id: ObjId) -> Cow<'static, str> {
-        match self.kind(id) {
-            Kind::None => Cow::Borrowed("None"),
-            Kind::Int(_) => Cow::Borrowed("an int"),
-            Kind::Str(_) => Cow::Borrowed("a str"),
-            Kind::List(_) => Cow::Borrowed("a list"),
-            Kind::Tuple(_) => Cow::Borrowed("a tuple"),
-            Kind::Dict { .. } => Cow::Borrowed("a dict"),
-            Kind::WeakRef { .. } => Cow::Borrowed("a weakref"),
-            Kind::Instance { class, .. } => {
-                Cow::Owned(format!("a '{}' instance", self.class(*class).name))
-            }
+        self.article(What::of(self.kind(id)))
+    }
+
+    /// `"an int"`, `"a list"`, `"a 'Point' instance"`: how messages name the type `what`.
+    pub(crate) fn article(&self, what: What) -> Cow<'static, str> {
+        match what {
+            What::None => Cow::Borrowed("None"),
+            What::Int => Cow::Borrowed("an int"),
+            What::Str => Cow::Borrowed("a str"),
+            What::List => Cow::Borrowed("a list"),
+            What::Tuple => Cow::Borrowed("a tuple"),
+            What::Dict => Cow::Borrowed("a dict"),
+            What::WeakRef => Cow::Borrowed("a weakref"),
+            What::Instance(class) => Cow::Owned(format!("a '{}' instance", self.class(class).name)),
         }
     }
 
@@ -385,34 +531,37 @@ impl Heap {
     #[track_caller]
     pub(crate) fn stale(&self, id: ObjId) -> ! {
         let advice = "a decref too many, or a borrowed reference used after its owner let go";
-        match self.slots.get(id.index()) {
-            Some(Slot {
-                generation,
-                entry: Entry::Free { serial, what },
-            }) if last_occupant(id, *generation) => {
-                panic!("object #{serial} ({what}) was already destroyed: {advice}")
+        match (self.heads.get(id.index()), self.bodies.get(id.index())) {
+            (Some(head), Some(Entry::Free { serial, what }))
+                if last_occupant(id, head.generation) =>
+            {
+                panic!(
+                    "object #{serial} ({}) was already destroyed: {advice}",
+                    self.article(*what)
+                )
             }
-            Some(slot) if id.generation < slot.generation => panic!(
+            (Some(head), _) if id.generation < head.generation => panic!(
                 "object {id:?} was already destroyed, and its slot has been reused since: {advice}"
             ),
             _ => panic!(
                 "{id:?} names no object of this heap: was it made by another heap? (this heap \
                  has {} slots)",
-                self.slots.len()
+                self.heads.len()
             ),
         }
     }
 
     /// Every live object, in slot order (not creation order: slots are reused).
     pub fn objects(&self) -> impl Iterator<Item = (ObjId, &Object)> + '_ {
-        self.slots
+        self.heads
             .iter()
+            .zip(&self.bodies)
             .enumerate()
-            .filter_map(|(index, slot)| match &slot.entry {
+            .filter_map(|(index, (head, body))| match body {
                 Entry::Live(object) => Some((
                     ObjId {
                         index: index as u32,
-                        generation: slot.generation,
+                        generation: head.generation,
                     },
                     object,
                 )),

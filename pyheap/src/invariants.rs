@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::allocation::{DICT_FREE_LIST_MAX, LIST_FREE_LIST_MAX, TUPLE_FREE_LIST_MAX};
 use crate::gc_lists::GcList;
 use crate::heap::{Entry, Heap, last_occupant};
-use crate::object::{Kind, ObjId};
+use crate::object::{Kind, NIL, ObjId};
 
 impl Heap {
     /// [`check_invariants`](Heap::check_invariants) for tests: panics with the invariant that
@@ -38,9 +38,16 @@ impl Heap {
     /// 8. no free list holds more than CPython's limit.
     pub fn check_invariants(&self) -> Result<(), String> {
         // 1. The slot table.
-        let mut on_free_list = vec![false; self.slots.len()];
+        if self.heads.len() != self.bodies.len() {
+            return Err(format!(
+                "the heap has {} headers but {} bodies",
+                self.heads.len(),
+                self.bodies.len()
+            ));
+        }
+        let mut on_free_list = vec![false; self.heads.len()];
         for &index in &self.free {
-            match self.slots.get(index as usize).map(|slot| &slot.entry) {
+            match self.bodies.get(index as usize) {
                 None => return Err(format!("the free list names slot {index}, past the end")),
                 Some(Entry::Live(object)) => {
                     return Err(format!(
@@ -54,11 +61,47 @@ impl Heap {
                 return Err(format!("the free list names slot {index} twice"));
             }
         }
-        for (index, slot) in self.slots.iter().enumerate() {
-            let retired = slot.generation == u32::MAX;
-            if matches!(slot.entry, Entry::Free { .. }) && !retired && !on_free_list[index] {
+        for (index, (head, body)) in self.heads.iter().zip(&self.bodies).enumerate() {
+            let retired = head.generation == u32::MAX;
+            let free = matches!(body, Entry::Free { .. });
+            if free && !retired && !on_free_list[index] {
                 return Err(format!("slot {index} is free but not on the free list"));
             }
+            if free == head.is_live() {
+                return Err(format!(
+                    "slot {index}'s header says {} but its body says {}",
+                    if head.is_live() { "live" } else { "free" },
+                    if free { "free" } else { "live" }
+                ));
+            }
+        }
+        let mut census = crate::heap::Census::default();
+        for (_, object) in self.objects() {
+            match &object.kind {
+                Kind::Tuple(items) if !items.is_empty() => census.tuples += 1,
+                Kind::Dict { .. } => census.dicts += 1,
+                Kind::WeakRef { .. } => census.weakrefs += 1,
+                Kind::Instance { class, .. } if self.class(*class).finalizer.is_some() => {
+                    census.finalizable += 1
+                }
+                _ => {}
+            }
+        }
+        if (
+            census.tuples,
+            census.dicts,
+            census.weakrefs,
+            census.finalizable,
+        ) != (
+            self.census.tuples,
+            self.census.dicts,
+            self.census.weakrefs,
+            self.census.finalizable,
+        ) {
+            return Err(format!(
+                "the heap counts {:?} by kind, but the live objects are {census:?}",
+                self.census
+            ));
         }
         let live = self.objects().count();
         if live != self.live_objects() {
@@ -69,7 +112,7 @@ impl Heap {
         }
 
         // 2 and 3, counting the references held to each slot.
-        let mut held = vec![0usize; self.slots.len()];
+        let mut held = vec![0usize; self.heads.len()];
         let mut count = |id: ObjId, holder: &dyn Fn() -> String| {
             if !self.is_alive(id) {
                 return Err(format!(
@@ -92,7 +135,7 @@ impl Heap {
             }
         }
         for (container, object) in self.objects() {
-            if object.refcount == 0 {
+            if self.refcount(container) == 0 {
                 return Err(format!(
                     "{} is alive with count 0: a decref brought it to zero without destroying it",
                     self.describe(container)
@@ -110,12 +153,13 @@ impl Heap {
         // 4. Counts against the references seen.
         for (id, object) in self.objects() {
             let seen = held[id.index()];
-            if object.refcount < seen {
+            let _ = object;
+            if self.refcount(id) < seen {
                 return Err(format!(
                     "{} has count {}, but {seen} references to it are held: an incref is \
                      missing, or there was a decref too many",
                     self.describe(id),
-                    object.refcount
+                    self.refcount(id)
                 ));
             }
         }
@@ -164,11 +208,22 @@ impl Heap {
         }
 
         // 6. The GC lists.
-        let mut linked = vec![false; self.slots.len()];
+        let mut linked = vec![false; self.heads.len()];
         for (number, head) in self.lists.iter().enumerate() {
             let list = GcList(number as u32);
+            if self.tags.get(head.tag as usize) != Some(&list) || !head.tags.contains(&head.tag) {
+                return Err(format!("{}'s own tag stands for another list", list.name()));
+            }
+            for &tag in &head.tags {
+                if self.tags.get(tag as usize) != Some(&list) || self.free_tags.contains(&tag) {
+                    return Err(format!(
+                        "{}'s tag {tag} stands for another list",
+                        list.name()
+                    ));
+                }
+            }
             if !head.in_use {
-                if head.len != 0 || head.first.is_some() {
+                if head.len != 0 || head.first != NIL {
                     return Err(format!(
                         "{} was released while holding objects",
                         list.name()
@@ -176,24 +231,26 @@ impl Heap {
                 }
                 continue;
             }
-            let (mut cursor, mut prev, mut len) = (head.first, None, 0);
-            while let Some(index) = cursor {
-                let Some(Entry::Live(object)) = self.slots.get(index as usize).map(|s| &s.entry)
-                else {
+            let (mut cursor, mut prev, mut len) = (head.first, NIL, 0);
+            while cursor != NIL {
+                let index = cursor;
+                let Some(Entry::Live(object)) = self.bodies.get(index as usize) else {
                     return Err(format!("{} links slot {index}, which is free", list.name()));
                 };
                 let id = self.id_at(index);
                 if std::mem::replace(&mut linked[index as usize], true) {
                     return Err(format!("{} is linked twice", self.describe(id)));
                 }
-                if object.gc.list != Some(list) || object.gc.prev != prev {
+                let header = self.head_at(index);
+                if self.gc_list_of(id) != Some(list) || header.prev != prev {
                     return Err(format!(
-                        "{} is linked into {} but its header says {:?} (previous slot {:?}, \
-                         expected {prev:?})",
+                        "{} is linked into {} but its header says {:?} (previous slot {}, \
+                         expected {})",
                         self.describe(id),
                         list.name(),
-                        object.gc.list.map(GcList::name),
-                        object.gc.prev
+                        self.gc_list_of(id).map(GcList::name),
+                        header.prev,
+                        prev
                     ));
                 }
                 if !object.kind.is_gc() || id == self.empty_tuple {
@@ -202,8 +259,8 @@ impl Heap {
                         self.describe(id)
                     ));
                 }
-                prev = Some(index);
-                cursor = object.gc.next;
+                prev = index;
+                cursor = header.next;
                 len += 1;
             }
             if head.last != prev || head.len != len {
@@ -216,12 +273,12 @@ impl Heap {
                 ));
             }
         }
-        for (id, object) in self.objects() {
-            if object.gc.list.is_some() && !linked[id.index()] {
+        for (id, _) in self.objects() {
+            if self.is_tracked(id) && !linked[id.index()] {
                 return Err(format!(
                     "{} says it is in {:?} but no list links it",
                     self.describe(id),
-                    object.gc.list.map(GcList::name)
+                    self.gc_list_of(id).map(GcList::name)
                 ));
             }
         }
@@ -292,14 +349,17 @@ impl Heap {
         if self.is_alive(id) {
             return self.describe(id);
         }
-        match self.slots.get(id.index()) {
-            Some(slot) => match &slot.entry {
-                Entry::Free { serial, what } if last_occupant(id, slot.generation) => {
-                    format!("object #{serial} ({what}), which was destroyed")
+        match (self.heads.get(id.index()), self.bodies.get(id.index())) {
+            (Some(head), Some(body)) => match body {
+                Entry::Free { serial, what } if last_occupant(id, head.generation) => {
+                    format!(
+                        "object #{serial} ({}), which was destroyed",
+                        self.article(*what)
+                    )
                 }
                 _ => format!("a destroyed object ({id:?}, whose slot has been reused)"),
             },
-            None => format!("{id:?}, which names no slot of this heap"),
+            _ => format!("{id:?}, which names no slot of this heap"),
         }
     }
 
@@ -338,10 +398,10 @@ impl Heap {
     /// counts: 3 0 0
     /// ```
     pub fn dump(&self) -> String {
-        let mut objects: Vec<_> = self.objects().map(|(_, object)| object).collect();
-        objects.sort_by_key(|object| object.serial);
+        let mut objects: Vec<_> = self.objects().collect();
+        objects.sort_by_key(|(_, object)| object.serial);
         let mut out = String::new();
-        for object in objects {
+        for (id, object) in objects {
             let contents = match &object.kind {
                 Kind::None => "None".to_string(),
                 Kind::Int(value) => format!("int {value}"),
@@ -376,11 +436,11 @@ impl Heap {
                     }
                 ),
             };
-            let mut state = format!("count {}", object.refcount);
-            if let Some(list) = object.gc.list {
+            let mut state = format!("count {}", self.refcount(id));
+            if let Some(list) = self.gc_list_of(id) {
                 let _ = write!(state, ", {}", list.name());
             }
-            if object.gc.finalized {
+            if self.is_finalized(id) {
                 state.push_str(", finalized");
             }
             if !object.weakrefs.is_empty() {

@@ -12,7 +12,6 @@
 //! in CPython, so it is tracked too).
 
 use crate::behaviour::{Callback, ClassId};
-use crate::gc_lists::GcHead;
 
 /// A handle to an object in a [`Heap`](crate::Heap): what a `PyObject *` is in CPython.
 ///
@@ -176,28 +175,21 @@ impl Kind {
     }
 }
 
-/// One live object: its header and what it holds.
+/// One live object's body: its serial number, what it holds, and its weak references. Its
+/// header, the fields the collector reads on every pass (the reference count, the GC links,
+/// `gc_refs`), lives apart, in a dense table of its own (see [`Head`]).
 #[derive(Clone, Debug)]
 pub struct Object {
-    /// `ob_refcnt`. Never 0 while the object is alive between two operations.
-    pub(crate) refcount: usize,
     /// The creation number: 0 for the heap's first object (`None`), 1 for the next, ...
     pub(crate) serial: u64,
     /// What the object is and holds.
     pub(crate) kind: Kind,
-    /// The GC header (`PyGC_Head`); meaningful for GC objects only.
-    pub(crate) gc: GcHead,
     /// The weak references to this object, in CPython's `tp_weaklist` order (see the
     /// [`weakrefs`](crate::weakrefs) module). Only instances have one.
     pub(crate) weakrefs: Vec<ObjId>,
 }
 
 impl Object {
-    /// The reference count (`Py_REFCNT(op)`).
-    pub fn refcount(&self) -> usize {
-        self.refcount
-    }
-
     /// The creation number. Unlike the slot in [`ObjId`] it never repeats, so two heaps running
     /// the same program agree on it (the [`dump`](crate::Heap::dump) uses it).
     pub fn serial(&self) -> u64 {
@@ -207,5 +199,64 @@ impl Object {
     /// What the object is and holds.
     pub fn kind(&self) -> &Kind {
         &self.kind
+    }
+}
+
+/// The header of one slot: what CPython keeps in front of every object (`ob_refcnt`, and the
+/// `PyGC_Head` of a GC object), and the slot's generation, which every handle is checked against.
+///
+/// The headers of all slots sit side by side in one table, 32 bytes each, apart from the objects'
+/// bodies: a collection walks the GC lists, reads counts and writes `gc_refs` millions of times,
+/// and touches a body only to traverse it. Two headers share a cache line, where a whole slot
+/// used to take two lines of its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Head {
+    /// Bumped each time the slot is freed, so old handles to it stop matching.
+    pub(crate) generation: u32,
+    /// `ob_refcnt`. Never 0 while the object is alive between two operations.
+    pub(crate) refcount: u32,
+    /// The slot of the next object in its GC list, or [`NIL`] at the tail.
+    pub(crate) next: u32,
+    /// The slot of the previous object in its GC list, or [`NIL`] at the head.
+    pub(crate) prev: u32,
+    /// Which GC list the object is in, as a *tag* the heap maps to a list, or [`NIL`] when it is
+    /// untracked (see the [`gc_lists`](crate::gc_lists) module: a tag lets two lists merge in
+    /// constant time).
+    pub(crate) tag: u32,
+    /// [`LIVE`] and [`FINALIZED`].
+    pub(crate) flags: u32,
+    /// The collector's scratch count (`gc_refs`).
+    pub(crate) gc_refs: i64,
+}
+
+/// "No slot", "no list": the end of a GC list, an untracked object.
+pub(crate) const NIL: u32 = u32::MAX;
+/// [`Head::flags`]: the slot holds a live object.
+pub(crate) const LIVE: u32 = 1;
+/// [`Head::flags`]: `_PyGC_PREV_MASK_FINALIZED`, its `tp_finalize` has run (`gc.is_finalized`).
+pub(crate) const FINALIZED: u32 = 2;
+
+const _: () = assert!(
+    std::mem::size_of::<Head>() == 32,
+    "two headers to a cache line"
+);
+
+impl Head {
+    /// The header of a new object in a slot of `generation`: count 1, untracked.
+    pub(crate) fn new(generation: u32) -> Head {
+        Head {
+            generation,
+            refcount: 1,
+            next: NIL,
+            prev: NIL,
+            tag: NIL,
+            flags: LIVE,
+            gc_refs: 0,
+        }
+    }
+
+    /// Whether the slot holds a live object.
+    pub(crate) fn is_live(&self) -> bool {
+        self.flags & LIVE != 0
     }
 }

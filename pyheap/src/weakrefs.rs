@@ -158,7 +158,7 @@ impl Heap {
 
     fn handle_callback(&mut self, wr: ObjId, callback: &Callback) {
         let serial = self.serial(wr);
-        self.events.push(Event::CallbackCalled(serial));
+        self.log(Event::CallbackCalled(serial));
         self.call(&[wr], |heap, args| {
             heap.run_actions(args[0], &callback.actions, serial)
         });

@@ -273,7 +273,7 @@ fn run(program: &[Op]) -> Result<(), String> {
             .map_err(|why| format!("after step {step} ({op:?}): {why}"))?;
         let live: BTreeMap<u64, usize> = heap
             .objects()
-            .map(|(_, o)| (o.serial(), o.refcount()))
+            .map(|(id, o)| (o.serial(), heap.refcount(id)))
             .collect();
         let expected: BTreeMap<u64, usize> =
             model.objs.keys().map(|&s| (s, model.incoming(s))).collect();

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //!   commands  one module per subcommand: parse what was asked, wire the layers below, write
-//!      |      the output and the history (grade, list, hint, watch, reset, check, book, run, ...)
+//!      |      the output and the history (grade, list, hint, watch, reset, check, book, bench, run,
+//!      |      ...)
 //!   report    results in, text out: human, JSON lines, JUnit, Gradescope; progress on stderr
 //!      |
 //!   grade     labs and tests in, results out (plain data, the shared decisions made once)
@@ -175,6 +176,42 @@ enum Command {
     },
     /// Build the book into book/build (needs mdBook 0.5).
     Book,
+    /// Measure the labs' workloads (docs/workloads.md) on your crates, or the references, beside
+    /// the allocators and collectors people use (CPython, glibc, mimalloc, gc-arena,
+    /// bacon_rajan_cc, rust-gc, dumpster), in one run: one table per case.
+    ///
+    /// Builds the bench/ package in release mode (its peers are compiled only here, never by
+    /// `grade`), then runs each implementation of a case in a process of its own, round after
+    /// round. CPython takes part through `python3` when it is there. Slow: about ten minutes for
+    /// every lab at the workloads' sizes; `--lab` and `--case` choose fewer.
+    Bench {
+        /// Only this lab (by number; repeat for several).
+        #[arg(long = "lab", value_name = "N", value_parser = course::labs::parse_number)]
+        labs: Vec<u32>,
+        /// Measure the reference solutions instead of your crates.
+        #[arg(long)]
+        solutions: bool,
+        /// Rounds per implementation (the table shows their median and spread).
+        #[arg(long, default_value_t = commands::bench::DEFAULT_ROUNDS, value_name = "N")]
+        rounds: usize,
+        /// The size of workloads C, G, M and P (default 1,000,000, the workloads' own).
+        #[arg(long, value_name = "N")]
+        n: Option<usize>,
+        /// Only the cases whose name contains this (`C.`, `d_random`, `global`).
+        #[arg(long, value_name = "TEXT")]
+        case: Option<String>,
+        /// Also write the results as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Also write each lab's tables to book/src/NN-name/bench.txt, which the lab's
+        /// performance page shows (for maintainers).
+        #[arg(long)]
+        book: bool,
+        /// Measure nothing: show the tables of a run saved with --json (with --book, write them
+        /// to the book).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["json", "solutions", "case", "n"])]
+        from: Option<PathBuf>,
+    },
     /// Run a lab's graded tests under Miri, which finds undefined behaviour in `unsafe` code
     /// (needs a nightly toolchain with the miri component).
     Miri {
@@ -371,6 +408,28 @@ fn main() -> ExitCode {
             commands::check::run(&root, &commands::check::Options { labs, steps })
         }
         Command::Book => commands::book::build(&root),
+        Command::Bench {
+            labs,
+            solutions,
+            rounds,
+            n,
+            case,
+            json,
+            book,
+            from,
+        } => commands::bench::run(
+            &root,
+            &commands::bench::Options {
+                labs,
+                solutions,
+                rounds,
+                n,
+                case,
+                json,
+                book,
+                from,
+            },
+        ),
         Command::Miri {
             labs,
             solutions,

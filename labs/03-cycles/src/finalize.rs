@@ -38,7 +38,7 @@ use crate::skip;
 /// list when they die), so an object you have not reached yet may be gone when you get there.
 pub fn finalize_garbage(heap: &mut Heap, collectable: GcList) {
     // Not CPython: no `__del__` in the garbage, nothing to do (see `skip`).
-    if skip::none_in(heap, collectable, skip::has_finalizer) {
+    if skip::no_finalizer_in(heap, collectable) {
         return;
     }
     // TODO: each object with a tp_finalize that is not yet FINALIZED is marked FINALIZED, then
@@ -69,7 +69,7 @@ pub fn handle_resurrected_objects(
 ) {
     // Not CPython: with no `__del__` in the garbage, nothing ran that could have resurrected
     // anything, so all of it is still unreachable, in the same order (see `skip`).
-    if skip::none_in(heap, unreachable, skip::has_finalizer) {
+    if skip::no_finalizer_in(heap, unreachable) {
         heap.gc_list_merge(unreachable, still_unreachable);
         return;
     }

@@ -13,7 +13,9 @@
 //! weakrefs, no `__del__` and no tuple or dict among the survivors), and see them collected
 //! before you write the later steps; each later step then unlocks the whole collections that
 //! need it. The result is the same as CPython's: a skipped phase would have found nothing. A look
-//! costs one walk of the list: one walk more than CPython when the phase has work to do, and one
+//! costs nothing when the heap holds no object of that kind at all (pyheap counts its tuples,
+//! dicts, weakrefs and objects with a `__del__`: [`Heap::tuple_count`] and the others), and one
+//! walk of the list otherwise: one walk more than CPython when the phase has work to do, and one
 //! walk instead of its loop (for the resurrection check, instead of a whole second
 //! `deduce_unreachable`) when it has none.
 //!
@@ -34,6 +36,28 @@ pub fn none_in(heap: &Heap, list: GcList, test: impl Fn(&Heap, ObjId) -> bool) -
         cursor = heap.gc_list_next(id);
     }
     true
+}
+
+/// Whether no object of `list` is a tuple: at once when the heap has none, else one walk.
+pub fn no_tuple_in(heap: &Heap, list: GcList) -> bool {
+    heap.tuple_count() == 0 || none_in(heap, list, is_tuple)
+}
+
+/// Whether no object of `list` is a dict: at once when the heap has none, else one walk.
+pub fn no_dict_in(heap: &Heap, list: GcList) -> bool {
+    heap.dict_count() == 0 || none_in(heap, list, is_dict)
+}
+
+/// Whether no object of `list` is a weakref or has one to it: at once when the heap has no
+/// weakref at all, else one walk.
+pub fn no_weakrefs_in(heap: &Heap, list: GcList) -> bool {
+    heap.weakref_count() == 0 || none_in(heap, list, has_weakrefs)
+}
+
+/// Whether no object of `list` has a `tp_finalize`: at once when the heap has none, else one
+/// walk.
+pub fn no_finalizer_in(heap: &Heap, list: GcList) -> bool {
+    heap.finalizer_count() == 0 || none_in(heap, list, has_finalizer)
 }
 
 /// A tuple: what `untrack_tuples` looks at.

@@ -30,7 +30,7 @@ use crate::skip;
 /// Untracking an object unlinks it from `head`.
 pub fn untrack_tuples(heap: &mut Heap, head: GcList) {
     // Given, not CPython: no tuple in `head`, nothing to do (see the `skip` module).
-    if skip::none_in(heap, head, skip::is_tuple) {
+    if skip::no_tuple_in(heap, head) {
         return;
     }
     // TODO: every tuple of `head` that maybe_untrack_tuple would untrack when one pass, head to
@@ -49,7 +49,7 @@ pub fn untrack_tuples(heap: &mut Heap, head: GcList) {
 /// Untracking an object unlinks it from `head`.
 pub fn untrack_dicts(heap: &mut Heap, head: GcList) {
     // Given, not CPython: no dict in `head`, nothing to do (see the `skip` module).
-    if skip::none_in(heap, head, skip::is_dict) {
+    if skip::no_dict_in(heap, head) {
         return;
     }
     // TODO: every dict of `head` that maybe_untrack_dict untracks is untracked; the rest stay, in

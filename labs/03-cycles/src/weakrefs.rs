@@ -35,7 +35,7 @@ use crate::skip;
 /// runs your two passes.
 pub fn handle_weakrefs(heap: &mut Heap, unreachable: GcList, old: GcList) -> usize {
     // Not CPython: no weakref in the garbage and none to it, nothing to do (see `skip`).
-    if skip::none_in(heap, unreachable, skip::has_weakrefs) {
+    if skip::no_weakrefs_in(heap, unreachable) {
         return 0;
     }
     let wrcb_to_call = heap.gc_list_new();

@@ -2,6 +2,7 @@
 //! course on disk, running cargo and tests, grading, reporting) for one job.
 
 pub mod autograder;
+pub mod bench;
 pub mod book;
 pub mod check;
 pub mod checksums;
