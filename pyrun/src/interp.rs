@@ -352,9 +352,6 @@ impl Interp {
 
     fn stmt(&self, heap: &mut Heap, frame: &mut Frame, stmt: &Stmt) -> Result<Flow> {
         self.step(heap)?;
-        if heap.events().len() > 4096 {
-            heap.take_events();
-        }
         let result = self.stmt_kind(heap, frame, stmt);
         self.check_stop()?;
         result

@@ -156,6 +156,8 @@ pub fn run_summarised(
         return (Outcome::Unavailable(side), None);
     };
     let mut heap = Heap::with_free_lists();
+    // The interpreter prints what happens as it happens, and never reads pyheap's event log.
+    heap.set_event_log(false);
     let interp = interp::Interp::new(&mut heap, program, backend, limits, path, out, err);
     let outcome = match interp.run_module(&mut heap) {
         Ok(()) => Outcome::Finished,
