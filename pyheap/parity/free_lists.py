@@ -13,7 +13,7 @@
 # which goes to the free list of 3-tuples: after the first call, measuring costs nothing. No
 # other statement allocates a container (no comprehension, no for over a list or tuple: their
 # iterators are containers). print() runs at the end only.
-# Rust test: pyheap/tests/parity.rs, free_lists.
+# Run by the course's interpreter: pyrun/tests/parity.rs (`cargo xtask run` runs it by hand).
 import gc
 
 gc.disable()

@@ -63,6 +63,15 @@ impl Callback {
             actions: actions.into_iter().collect(),
         }
     }
+
+    /// The objects the callback calls ([`Action::Call`]): the references a weakref holds through
+    /// its callback.
+    pub fn held(&self) -> impl Iterator<Item = crate::ObjId> + '_ {
+        self.actions.iter().filter_map(|action| match action {
+            Action::Call(object) => Some(*object),
+            _ => None,
+        })
+    }
 }
 
 /// One statement of a `__del__` or a callback body. "Self" is the argument: the object being
@@ -78,6 +87,12 @@ pub enum Action {
     AppendSelfTo(String),
     /// `global name; del name`.
     Unbind(String),
+    /// `callable(self)`: calls a Python object, whose code the heap's
+    /// [`Runtime`](crate::Runtime) runs (an interpreter's functions are code, not data). In a
+    /// weakref's callback the object is held: the weakref holds a reference to it, as CPython's
+    /// `wr_callback` does, gives it up with the callback, and [`Heap::traverse`](crate::Heap::traverse)
+    /// visits it. In a class's `__del__` it is borrowed: whoever made the class keeps it alive.
+    Call(crate::ObjId),
     /// `del self.name`: self gives up its reference to an attribute. In a `__del__` this can
     /// break self's own cycle, and free self: a collector must hold a reference to an object
     /// while its `__del__` runs (CPython's `finalize_garbage` does).

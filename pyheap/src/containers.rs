@@ -58,6 +58,35 @@ impl Heap {
             .unwrap_or_else(|| panic!("IndexError: pop from empty list"))
     }
 
+    /// `list[start:end] = items` (`list_ass_slice`): the list takes a reference to each of
+    /// `items` (borrowed) in place of `list[start:end]`, and hands the removed items' references
+    /// to the caller, in list order. CPython releases them last to first, once the list is
+    /// whole again; so should the caller. `del list[i]` is `start = i, end = i + 1` and no items;
+    /// `list.insert(i, x)` is `start = end = i`.
+    ///
+    /// # Panics
+    /// If `start > end` or `end` is past the end; if `list` is not a list.
+    #[track_caller]
+    pub fn list_splice(
+        &mut self,
+        list: ObjId,
+        start: usize,
+        end: usize,
+        items: &[ObjId],
+    ) -> Vec<ObjId> {
+        let len = self.list_items_mut(list, "__setitem__").len();
+        assert!(
+            start <= end && end <= len,
+            "list_splice: {start}..{end} is not a range of a list of {len} items"
+        );
+        for &item in items {
+            self.incref(item);
+        }
+        self.list_items_mut(list, "__setitem__")
+            .splice(start..end, items.iter().copied())
+            .collect()
+    }
+
     /// `list[index]` (`PyList_GetItem`): a borrowed reference.
     ///
     /// # Panics

@@ -239,6 +239,7 @@ impl Heap {
                     }
                     None => Some(format!("NameError: name '{name}' is not defined")),
                 },
+                Action::Call(callable) => self.call_object(*callable, &[me]).err(),
                 Action::DelSelfAttr(name) => {
                     let has = matches!(self.kind(me), Kind::Instance { attrs, .. }
                         if attrs.iter().any(|(attr, _)| attr == name));

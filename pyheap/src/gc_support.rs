@@ -27,8 +27,8 @@ impl Heap {
     /// `tp_traverse`: calls `visit` on each reference `id` holds, in CPython's order: list and
     /// tuple items from the last to the first; dict values only when every key ever inserted
     /// since the last clear was a str, otherwise each value then its key, in entry order;
-    /// instance attribute values in order; nothing for a weakref (its callback is data here)
-    /// or an atom. Keys are atoms, so the dict rule never changes what a collector finds.
+    /// instance attribute values in order; for a weakref, the objects its callback calls (none
+    /// for a callback that is only data); nothing for an atom. Keys are atoms, so the dict rule never changes what a collector finds.
     #[track_caller]
     pub fn traverse(&self, id: ObjId, mut visit: impl FnMut(ObjId)) {
         self.kind(id).traverse(&mut visit);
@@ -49,7 +49,8 @@ impl Heap {
     /// - dict (`dict_tp_clear`, `PyDict_Clear`): emptied (keys table str-only again), entries
     ///   released in order, key before value;
     /// - instance (`subtype_clear`): attributes released in order;
-    /// - weakref (`gc_clear`): cleared, callback dropped and never called;
+    /// - weakref (`gc_clear`): cleared, callback dropped and never called (the objects it held
+    ///   released);
     /// - tuple: **no `tp_clear`** in CPython (a tuple cannot be emptied; a cycle through a
     ///   tuple is broken by clearing another member): returns false, changes nothing;
     /// - atoms: not GC types: returns false.
@@ -63,10 +64,10 @@ impl Heap {
             Kind::None | Kind::Int(_) | Kind::Str(_) | Kind::Tuple(_) => false,
             Kind::WeakRef { .. } => {
                 self.unlink_weakref(id);
-                let Kind::WeakRef { callback, .. } = &mut self.object_mut(id).kind else {
-                    unreachable!("checked above")
-                };
-                *callback = None;
+                let held = self.object_mut(id).kind.take_references();
+                for object in held {
+                    self.decref(object);
+                }
                 true
             }
             Kind::List(_) | Kind::Dict { .. } | Kind::Instance { .. } => {

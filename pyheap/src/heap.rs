@@ -21,11 +21,13 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 
 use crate::allocation::{FreeList, FreeLists, GcLink, NoGc};
 use crate::behaviour::{Class, ClassId, Event, Finalizer};
 use crate::gc_lists::{GcList, ListHead};
 use crate::object::{Head, Kind, ObjId, Object};
+use crate::runtime::Runtime;
 
 /// A heap of Python objects with reference counts and GC headers, like CPython 3.11's. The
 /// methods are the C API's operations (`Py_INCREF`, `Py_DECREF`, `PyList_Append`, ...) and the
@@ -76,6 +78,8 @@ pub struct Heap {
     pub(crate) none: ObjId,
     /// The empty tuple singleton (the heap holds one reference to it).
     pub(crate) empty_tuple: ObjId,
+    /// What runs [`Action::Call`](crate::Action::Call) (see [`crate::runtime`]).
+    pub(crate) runtime: Option<Rc<dyn Runtime>>,
 }
 
 /// What a slot holds.
@@ -169,6 +173,7 @@ impl Heap {
             free_lists: None,
             none: placeholder,
             empty_tuple: placeholder,
+            runtime: None,
         };
         for _ in 0..GcList::BUILT_IN {
             heap.gc_list_new_head();

@@ -43,6 +43,8 @@
 //! - [`allocation`]: what an allocation does to `count0`: CPython 3.11's free lists, and the hook
 //!   where lab 04's automatic collection starts ([`GcLink`]);
 //! - [`gc_support`]: `tp_traverse`, `tp_clear` and the untracking rules;
+//! - [`runtime`]: the hook through which an interpreter runs `__del__` methods and callbacks that
+//!   are Python code ([`Runtime`], [`Action::Call`]);
 //! - [`invariants`]: `check_invariants` and `dump`.
 
 pub mod allocation;
@@ -55,6 +57,7 @@ pub mod heap;
 pub mod invariants;
 pub mod names;
 pub mod object;
+pub mod runtime;
 pub mod weakrefs;
 
 pub use allocation::{FreeLists, GcLink};
@@ -62,3 +65,4 @@ pub use behaviour::{Action, Callback, Class, ClassId, Event, Finalizer};
 pub use gc_lists::GcList;
 pub use heap::Heap;
 pub use object::{Kind, ObjId, Object};
+pub use runtime::Runtime;

@@ -102,11 +102,15 @@ impl Kind {
     ///   value then the key (`dict_traverse`);
     /// - instance: attribute values in order (`subtype_traverse`, which also visits the type:
     ///   classes are not heap objects here);
-    /// - weakref: nothing (`gc_traverse` visits the callback, which is data here, not an object);
+    /// - weakref: the objects its callback calls, if any ([`Action::Call`](crate::Action::Call);
+    ///   `gc_traverse` visits `wr_callback`); a callback that is only data holds nothing;
     /// - atoms: nothing.
     pub(crate) fn traverse(&self, visit: &mut impl FnMut(ObjId)) {
         match self {
-            Kind::None | Kind::Int(_) | Kind::Str(_) | Kind::WeakRef { .. } => {}
+            Kind::None | Kind::Int(_) | Kind::Str(_) => {}
+            Kind::WeakRef { callback, .. } => {
+                callback.iter().flat_map(Callback::held).for_each(visit);
+            }
             Kind::List(items) | Kind::Tuple(items) => items.iter().rev().copied().for_each(visit),
             Kind::Dict { entries, str_keys } => {
                 for &(key, value) in entries {
@@ -137,14 +141,19 @@ impl Kind {
     /// Empties the container and hands its references to the caller, in the order CPython's
     /// `tp_dealloc` and `tp_clear` release them: list and tuple items last to first
     /// (`list_dealloc`: "Do it backwards, for Christian Tismer"), dict entries in order, key
-    /// before value (`free_keys_object`), instance attributes in order. A weakref's referent and
-    /// callback are not references, so it returns nothing (and keeps them).
+    /// before value (`free_keys_object`), instance attributes in order. A weakref's referent is
+    /// not a reference: it keeps it, drops its callback and returns the objects the callback held
+    /// (`clear_weakref` then `Py_CLEAR(wr_callback)`), usually none.
     ///
     /// The container is empty *before* any reference is released: releasing one can run code (a
     /// `__del__`) that reaches this container again, and must find nothing left to release.
     pub(crate) fn take_references(&mut self) -> Vec<ObjId> {
         match self {
-            Kind::None | Kind::Int(_) | Kind::Str(_) | Kind::WeakRef { .. } => Vec::new(),
+            Kind::None | Kind::Int(_) | Kind::Str(_) => Vec::new(),
+            Kind::WeakRef { callback, .. } => callback
+                .take()
+                .map(|callback| callback.held().collect())
+                .unwrap_or_default(),
             Kind::List(items) | Kind::Tuple(items) => {
                 let mut items = std::mem::take(items);
                 items.reverse();

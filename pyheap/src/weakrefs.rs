@@ -70,6 +70,10 @@ impl Heap {
             return basic;
         }
         let has_callback = callback.is_some();
+        // init_weakref: `Py_XINCREF(callback)`, before the allocation can run a collection.
+        for held in callback.iter().flat_map(Callback::held) {
+            self.incref(held);
+        }
         let id = self.alloc(
             Kind::WeakRef {
                 referent: Some(referent),
@@ -163,7 +167,8 @@ impl Heap {
     /// `PyObject_ClearWeakRefs(id)`, at `id`'s death: clears every weakref to it (referent
     /// `None`, callback taken away), then calls the taken callbacks in weaklist order, the
     /// weakrefs held alive until all have run, then let go of from the last to the first (the
-    /// order `tupledealloc` releases CPython's holding tuple in).
+    /// order `tupledealloc` releases CPython's holding tuple in), each after the objects its
+    /// callback held.
     pub(crate) fn clear_weakrefs(&mut self, id: ObjId) {
         let weakrefs = std::mem::take(&mut self.object_mut(id).weakrefs);
         let mut to_call = Vec::new();
@@ -182,8 +187,13 @@ impl Heap {
         for (wr, callback) in &to_call {
             self.handle_callback(*wr, callback);
         }
-        for &(wr, _) in to_call.iter().rev() {
-            self.decref(wr);
+        // CPython holds each weakref and its callback in a tuple, [wr0, cb0, wr1, cb1, ...],
+        // and releases the tuple: its items go last to first, each callback before its weakref.
+        for (wr, callback) in to_call.iter().rev() {
+            for held in callback.held() {
+                self.decref(held);
+            }
+            self.decref(*wr);
         }
     }
 

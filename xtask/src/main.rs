@@ -5,7 +5,8 @@
 //!
 //! ```text
 //!   commands  one module per subcommand: parse what was asked, wire the layers below, write
-//!      |      the output and the history (grade, list, hint, watch, reset, check, book, bench, ...)
+//!      |      the output and the history (grade, list, hint, watch, reset, check, book, bench, run,
+//!      |      ...)
 //!   report    results in, text out: human, JSON lines, JUnit, Gradescope; progress on stderr
 //!      |
 //!   grade     labs and tests in, results out (plain data, the shared decisions made once)
@@ -235,11 +236,34 @@ enum Command {
         test_files: Vec<String>,
     },
     /// Re-record the CPython 3.11 output of every parity script (pyheap/parity/*.py,
-    /// labs/*/parity/*.py) and show which changed; says so and exits 0 when no python3.11 is here.
+    /// labs/*/parity/*.py, pyrun/parity/*.py) and show which changed; says so and exits 0 when no python3.11 is here.
     Parity {
         /// Compare with the recorded outputs instead of writing them; exit 1 on a difference.
         #[arg(long)]
         check: bool,
+    },
+    /// Run a Python script on your labs 03 and 04: the course's interpreter (pyrun) runs it
+    /// with your collector finding the cycles and your scheduler starting the collections.
+    ///
+    /// The interpreter is built on demand (the first time takes about a minute: it parses
+    /// Python with a crate of its own). A construct outside the subset stops the script with its
+    /// line; so does an endless loop (the step limit) or an endless allocation (the heap limit).
+    /// The book's last chapter says what the subset holds.
+    Run {
+        /// The script.
+        script: PathBuf,
+        /// Run it on the reference solutions instead of your labs.
+        #[arg(long)]
+        solutions: bool,
+        /// Also run it with CPython 3.11 and compare the two outputs line by line.
+        #[arg(long)]
+        compare: bool,
+        /// The step limit: statements and loop iterations, at most (default 10000000).
+        #[arg(long, value_name = "N")]
+        max_steps: Option<u64>,
+        /// The heap limit: objects alive at once, at most (default 5000000).
+        #[arg(long, value_name = "N")]
+        max_objects: Option<u64>,
     },
     /// Rewrite labs/checksums.txt, the git blob ids of every lab's graded files (for
     /// maintainers, after changing a test; `cargo test` fails while the list is stale).
@@ -428,6 +452,22 @@ fn main() -> ExitCode {
             commands::miri::run(&root, &selected, side, &test_files)
         }),
         Command::Parity { check } => commands::parity::run(&root, check),
+        Command::Run {
+            script,
+            solutions,
+            compare,
+            max_steps,
+            max_objects,
+        } => commands::run::run(
+            &root,
+            &commands::run::Options {
+                script,
+                solutions,
+                compare,
+                max_steps,
+                max_objects,
+            },
+        ),
         Command::Checksums { check } => commands::checksums::run(&root, check),
         Command::Autograder {
             labs,

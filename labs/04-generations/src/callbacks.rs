@@ -11,7 +11,8 @@
 //! Here a callback is data, as pyheap's `__del__` is: a name and a list of
 //! [`CallbackAction`]s, which the given [`Gc::run_callback`] performs and records in the
 //! callback log ([`Gc::callback_log`]), so that tests and parity scripts can compare what was
-//! called, when, with what.
+//! called, when, with what. The course's interpreter (`pyrun`) puts real Python functions there,
+//! as one [`CallbackAction::Call`] each.
 
 use std::fmt;
 
@@ -50,6 +51,11 @@ pub enum CallbackAction {
     /// `for _ in range(n): x = []`: makes `n` lists, one at a time, each freed when the next is
     /// made; these allocations call the collector's hook like any other.
     MakeLists(usize),
+    /// `callable(phase, info)`: calls a Python function, through the heap's runtime
+    /// ([`Heap::call_object`]); what the course's interpreter, `pyrun`, puts in `gc.callbacks`.
+    /// `phase` is a new str, as `PyObject_CallFunction(cb, "sO", phase, info)` makes it. Whoever
+    /// added the callback keeps `callable` alive.
+    Call(ObjId),
 }
 
 /// A function in `gc.callbacks`: its name (for the log) and its body.
@@ -217,6 +223,13 @@ impl Gc {
                         callback: name.clone(),
                         result,
                     });
+                }
+                CallbackAction::Call(callable) => {
+                    let phase = heap.new_str(&phase.to_string());
+                    // An exception in a callback is reported by the runtime and ignored, as
+                    // CPython's `PyErr_WriteUnraisable` does.
+                    let _ = heap.call_object(callable, &[phase, info]);
+                    heap.decref(phase);
                 }
                 CallbackAction::MakeLists(n) => {
                     let mut x = None;

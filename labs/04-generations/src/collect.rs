@@ -23,14 +23,46 @@
 //! [`Gc::gc_collect_main`] (given) runs them in CPython's order around lab 03's reference
 //! collector.
 
+use std::fmt;
+
 use cycles::watch::describe_list;
-use cycles::{
-    Collected, deduce_unreachable, delete_garbage, finalize_garbage, handle_resurrected_objects,
-    handle_weakrefs, untrack_dicts, untrack_tuples,
-};
+use cycles::{Collected, deduce_unreachable, untrack_dicts, untrack_tuples};
 use pyheap::{GcList, Heap};
 
 use crate::state::{Gc, NUM_GENERATIONS};
+
+/// Lab 03's part of a collection, which [`Gc::gc_collect_main`] calls: finding the garbage among
+/// the objects of `young`, and what becomes of it. By default it is lab 03's reference collector
+/// ([`ReferenceCycles`]); the course's interpreter, `pyrun`, gives a [`Gc`] your own lab 03
+/// collector instead ([`Gc::with_cycles`]), so that a Python program runs on both of your labs.
+pub trait Cycles: fmt::Debug {
+    /// `deduce_unreachable(young, unreachable)`: moves the garbage of `young` to `unreachable`.
+    fn deduce_unreachable(&mut self, heap: &mut Heap, young: GcList, unreachable: GcList);
+    /// `untrack_tuples(young)`: untracks the surviving tuples that can hold no cycle.
+    fn untrack_tuples(&mut self, heap: &mut Heap, young: GcList);
+    /// Weakrefs, finalizers, resurrection and `tp_clear` for the garbage in `unreachable` (not
+    /// empty), survivors to `old`; returns `m`, what `gc.collect()` counts (lab 03's
+    /// `Collector::handle_unreachable`).
+    fn handle_unreachable(&mut self, heap: &mut Heap, unreachable: GcList, old: GcList) -> usize;
+}
+
+/// Lab 03's reference collector, as [`Cycles`]: what a [`Gc`] uses unless told otherwise.
+#[derive(Debug, Default)]
+pub struct ReferenceCycles(pub cycles::Collector);
+
+impl Cycles for ReferenceCycles {
+    fn deduce_unreachable(&mut self, heap: &mut Heap, young: GcList, unreachable: GcList) {
+        deduce_unreachable(heap, young, unreachable);
+    }
+
+    fn untrack_tuples(&mut self, heap: &mut Heap, young: GcList) {
+        untrack_tuples(heap, young);
+    }
+
+    fn handle_unreachable(&mut self, heap: &mut Heap, unreachable: GcList, old: GcList) -> usize {
+        self.0.handle_unreachable(heap, unreachable, old)
+    }
+}
 
 // ANCHOR: update_counts
 /// The counts at the start of a collection of `generation`: afterwards the counts of
@@ -102,7 +134,8 @@ impl Gc {
     // ANCHOR: gc_collect_main
     /// `gc_collect_main(generation)`: one collection of `generation` (0, 1 or 2) and every
     /// younger one, in CPython 3.11's order. Returns what it found. Given: it calls your steps
-    /// 1 to 5 and lab 03's reference collector.
+    /// 1 to 5 and lab 03's collector ([`Cycles`]: the reference, unless [`Gc::with_cycles`] gave
+    /// another).
     ///
     /// # Panics
     /// If `generation` is above 2.
@@ -127,13 +160,13 @@ impl Gc {
 
         // Lab 03: which objects of `young` are garbage. Survivors stay in `young`.
         let unreachable = heap.gc_list_new();
-        deduce_unreachable(heap, young, unreachable);
+        self.cycles.deduce_unreachable(heap, young, unreachable);
         self.say(|| {
             let (garbage, left) = (describe_list(heap, unreachable), heap.gc_list_len(young));
             format!("  deduce_unreachable: {garbage} unreachable, {left} reachable")
         });
         let survivors = self.snapshot(heap, young);
-        untrack_tuples(heap, young);
+        self.cycles.untrack_tuples(heap, young);
         self.move_survivors(heap, generation, young, old);
         let (pending, total) = (self.long_lived_pending, self.long_lived_total);
         self.say(|| {
@@ -147,15 +180,14 @@ impl Gc {
             )
         });
 
-        // Lab 03: weakrefs, finalizers, resurrection, and tp_clear on the rest.
+        // Lab 03: weakrefs, finalizers, resurrection, and tp_clear on the rest (nothing to do
+        // when nothing is unreachable, as in lab 03's own outline).
         let garbage = self.snapshot(heap, unreachable);
-        let mut collected = handle_weakrefs(heap, unreachable, old);
-        finalize_garbage(heap, unreachable);
-        let final_unreachable = heap.gc_list_new();
-        handle_resurrected_objects(heap, unreachable, final_unreachable, old);
-        collected += heap.gc_list_len(final_unreachable);
-        delete_garbage(heap, final_unreachable, old, None);
-        heap.gc_list_release(final_unreachable);
+        let collected = if heap.gc_list_is_empty(unreachable) {
+            0
+        } else {
+            self.cycles.handle_unreachable(heap, unreachable, old)
+        };
         heap.gc_list_release(unreachable);
         self.say(|| {
             let freed = garbage.those(|id| !heap.is_alive(id));

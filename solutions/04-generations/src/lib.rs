@@ -65,7 +65,7 @@ pub mod state;
 pub mod watch;
 
 pub use callbacks::{CallbackAction, CallbackEvent, GcCallback, Phase};
-pub use collect::{clear_freelists, merge_younger, update_counts};
+pub use collect::{Cycles, ReferenceCycles, clear_freelists, merge_younger, update_counts};
 pub use cycles::Collected;
 pub use errors::GcError;
 pub use state::{DEFAULT_THRESHOLDS, Gc, GenerationStats, NUM_GENERATIONS};

@@ -15,6 +15,7 @@ pub mod miri;
 pub mod mutants;
 pub mod parity;
 pub mod reset;
+pub mod run;
 pub mod soak;
 pub mod stubs;
 pub mod watch;

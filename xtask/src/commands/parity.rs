@@ -26,7 +26,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Where parity scripts live, relative to the root: `*` matches one folder name.
-const FOLDERS: &[&str] = &["pyheap/parity", "labs/*/parity", "book/sessions/*"];
+const FOLDERS: &[&str] = &[
+    "pyheap/parity",
+    "labs/*/parity",
+    "pyrun/parity",
+    "book/sessions/*",
+];
 
 /// The CPython release line a script runs under unless it says otherwise.
 const DEFAULT_VERSION: &str = "3.11";
@@ -317,7 +322,7 @@ fn expand(root: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
 /// A CPython of the release line `version` (`3.11`): `python3.11` on PATH, `python3` if it is
 /// that release, or the newest of pyenv's versions of it. Returns the command and its
 /// `--version` line.
-fn find_python(version: &str) -> Option<(String, String)> {
+pub fn find_python(version: &str) -> Option<(String, String)> {
     let series = format!("Python {version}.");
     let mut candidates = vec![format!("python{version}")];
     if version == DEFAULT_VERSION {
@@ -391,7 +396,7 @@ fn relative(root: &Path, path: &Path) -> String {
 
 /// A line diff of `old` and `new` (longest common subsequence): `-` lines only in the recorded
 /// output, `+` lines only in the fresh one, two spaces for lines in both.
-fn diff(old: &str, new: &str) -> String {
+pub fn diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];

@@ -140,6 +140,34 @@ pub fn build_example(root: &Path, package: &Package, example: &str) -> Result<Pa
         })
 }
 
+/// Builds binary `bin` of `package` (a debug build) with only the cargo `features` given, and
+/// returns its executable: `cargo xtask run` builds the interpreter this way, on demand.
+pub fn build_binary(
+    root: &Path,
+    package: &Package,
+    bin: &str,
+    features: &str,
+) -> Result<PathBuf, BuildError> {
+    let args = [
+        "build",
+        "--package",
+        package.name,
+        "--bin",
+        bin,
+        "--no-default-features",
+        "--features",
+        features,
+    ];
+    cargo_build(root, package, &args, &mut |_| {})?
+        .into_iter()
+        .filter(|a| a.is_kind("bin"))
+        .find_map(|a| a.executable)
+        .ok_or_else(|| BuildError {
+            summary: format!("cargo built no binary `{bin}`"),
+            detail: String::new(),
+        })
+}
+
 /// Runs `cargo ARGS --message-format=json` on the workspace at `root`, calling `on_unit` as each
 /// compilation unit is ready. On success, returns the artifacts it built; on failure, the first
 /// compiler error (file:line, message, rendering), or what cargo said when no compiler error
