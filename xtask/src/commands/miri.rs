@@ -36,7 +36,10 @@ pub fn run(root: &Path, labs: &[Lab], side: Side, test_files: &[String]) -> Resu
         cmd.current_dir(root)
             .args(["miri", "test", "--package", &package]);
         if test_files.is_empty() {
-            cmd.arg("--tests");
+            // Every test file (`[[test]]`), and only those: `--tests` would also run the
+            // examples marked `test = true` (a lab's `figures`, which reads and writes files,
+            // and which Miri's isolation refuses).
+            cmd.args(["--test", "*"]);
         }
         for file in test_files {
             cmd.args(["--test", file]);
