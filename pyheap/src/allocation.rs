@@ -224,7 +224,7 @@ impl Heap {
 
     /// [`new_list`](Heap::new_list), calling `gc` inside the allocation (see [`GcLink`]).
     pub fn new_list_with(&mut self, gc: &mut dyn GcLink) -> ObjId {
-        let id = self.alloc(Kind::List(Vec::new()), gc);
+        let id = self.alloc(Kind::List(crate::object::Items::new()), gc);
         self.track(id);
         id
     }
@@ -240,7 +240,7 @@ impl Heap {
         for &item in items {
             self.incref(item);
         }
-        let id = self.alloc(Kind::Tuple(items.to_vec()), gc);
+        let id = self.alloc(Kind::Tuple(items.into()), gc);
         self.track(id);
         id
     }

@@ -82,9 +82,10 @@ impl Heap {
         for &item in items {
             self.incref(item);
         }
-        self.list_items_mut(list, "__setitem__")
-            .splice(start..end, items.iter().copied())
-            .collect()
+        let list_items = self.list_items_mut(list, "__setitem__");
+        let removed = list_items.drain(start..end).collect();
+        list_items.insert_many(start, items.iter().copied());
+        removed
     }
 
     /// `list[index]` (`PyList_GetItem`): a borrowed reference.
@@ -224,7 +225,7 @@ impl Heap {
     // Helpers.
 
     #[track_caller]
-    fn list_items_mut(&mut self, list: ObjId, method: &str) -> &mut Vec<ObjId> {
+    fn list_items_mut(&mut self, list: ObjId, method: &str) -> &mut crate::object::Items {
         if !matches!(self.kind(list), Kind::List(_)) {
             self.not_supported(list, method)
         }

@@ -32,7 +32,7 @@
 
 use crate::behaviour::{Action, Event};
 use crate::heap::{Entry, Heap};
-use crate::object::{Kind, NIL, ObjId};
+use crate::object::{Items, Kind, NIL, ObjId};
 
 impl Heap {
     /// `Py_INCREF(id)`.
@@ -74,14 +74,15 @@ impl Heap {
             return;
         }
         let mut pending = std::mem::take(&mut self.pending);
-        pending.push(held.into_iter());
+        pending.push(held);
         while let Some(top) = pending.last_mut() {
-            let Some(child) = top.next() else {
+            // Each entry is a stack: its last reference is the next to release.
+            let Some(child) = top.pop() else {
                 pending.pop();
                 continue;
             };
             // Nothing left here: drop the entry now, as a tail call drops its frame.
-            if top.len() == 0 {
+            if top.is_empty() {
                 pending.pop();
             }
             let head = self.header_mut(child);
@@ -90,7 +91,7 @@ impl Heap {
                 && let Some(held) = self.die(child)
                 && !held.is_empty()
             {
-                pending.push(held.into_iter());
+                pending.push(held);
             }
         }
         if pending.capacity() > self.pending.capacity() {
@@ -100,7 +101,7 @@ impl Heap {
 
     /// The death of `id`, whose count just reached zero: returns what it held (now the caller's
     /// to release), or `None` if its `__del__` resurrected it.
-    fn die(&mut self, id: ObjId) -> Option<Vec<ObjId>> {
+    fn die(&mut self, id: ObjId) -> Option<Items> {
         if id == self.none || id == self.empty_tuple {
             panic!(
                 "deallocating {}: a decref too many on a singleton the heap owns",
@@ -115,24 +116,24 @@ impl Heap {
         let Entry::Live(object) = &self.bodies[index as usize] else {
             unreachable!("header() checked the slot")
         };
-        let (finalizable, weakrefs, is_weakref) = (
-            match &object.kind {
-                Kind::Instance { class, .. } => self.classes[class.0 as usize].finalizer.is_some(),
-                _ => false,
-            },
-            !object.weakrefs.is_empty(),
-            matches!(object.kind, Kind::WeakRef { .. }),
-        );
-        if finalizable && !self.is_finalized(id) && !self.call_finalizer_from_dealloc(id) {
-            return None;
-        }
-        if weakrefs || finalizable {
+        // Most deaths run no code: no `__del__`, no weakref to the object, not a weakref itself.
+        let (finalizable, is_weakref) = match &object.kind {
+            Kind::Instance { class, .. } => {
+                (self.classes[class.0 as usize].finalizer.is_some(), false)
+            }
+            Kind::WeakRef { .. } => (false, true),
+            _ => (false, false),
+        };
+        if finalizable || is_weakref || !object.weakrefs.is_empty() {
+            if finalizable && !self.is_finalized(id) && !self.call_finalizer_from_dealloc(id) {
+                return None;
+            }
             // A `__del__` may have made new weakrefs to it.
             self.clear_weakrefs(id);
-        }
-        if is_weakref {
-            // weakref_dealloc: clear_weakref unlinks it from its referent's list.
-            self.unlink_weakref(id);
+            if is_weakref {
+                // weakref_dealloc: clear_weakref unlinks it from its referent's list.
+                self.unlink_weakref(id);
+            }
         }
         Some(self.release_slot(id).take_references())
     }

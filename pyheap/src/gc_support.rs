@@ -64,15 +64,15 @@ impl Heap {
             Kind::None | Kind::Int(_) | Kind::Str(_) | Kind::Tuple(_) => false,
             Kind::WeakRef { .. } => {
                 self.unlink_weakref(id);
-                let held = self.object_mut(id).kind.take_references();
-                for object in held {
+                let mut held = self.object_mut(id).kind.take_references();
+                while let Some(object) = held.pop() {
                     self.decref(object);
                 }
                 true
             }
             Kind::List(_) | Kind::Dict { .. } | Kind::Instance { .. } => {
-                let held = self.object_mut(id).kind.take_references();
-                for referent in held {
+                let mut held = self.object_mut(id).kind.take_references();
+                while let Some(referent) = held.pop() {
                     self.decref(referent);
                 }
                 true

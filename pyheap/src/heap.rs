@@ -68,7 +68,7 @@ pub struct Heap {
     pub(crate) census: Census,
     /// The explicit stack of [`decref`](Heap::decref)'s cascade, kept between cascades so that
     /// a death does not allocate one (see the [`death`](crate::death) module).
-    pub(crate) pending: Vec<std::vec::IntoIter<ObjId>>,
+    pub(crate) pending: Vec<crate::object::Items>,
     /// `gc.get_count()`.
     pub(crate) gc_counts: [usize; 3],
     /// How many objects CPython's free lists hold, or `None` for a heap without them (see
@@ -181,7 +181,7 @@ impl Heap {
         heap.none = heap.alloc(Kind::None, &mut NoGc);
         // CPython 3.11's empty tuple is statically allocated: it never counts as an allocation
         // and is never tracked.
-        heap.empty_tuple = heap.alloc(Kind::Tuple(Vec::new()), &mut NoGc);
+        heap.empty_tuple = heap.alloc(Kind::Tuple(crate::object::Items::new()), &mut NoGc);
         heap.gc_counts[0] = 0;
         heap
     }
@@ -334,21 +334,22 @@ impl Heap {
             self.stale(id)
         }
         let index = id.index();
-        let Entry::Live(object) = &self.bodies[index] else {
+        // This runs once per object freed: one look at the body, the kind read once.
+        let entry = &mut self.bodies[index];
+        let Entry::Live(object) = entry else {
             unreachable!("is_alive checked the slot")
         };
         let serial = object.serial;
-        let what = What::of(&object.kind);
-        if object.kind.is_gc() && !self.put_on_free_list(FreeList::of(&object.kind)) {
+        let kind = std::mem::replace(&mut object.kind, Kind::None);
+        let what = What::of(&kind);
+        *entry = Entry::Free { serial, what };
+        if kind.is_gc() && !self.put_on_free_list(FreeList::of(&kind)) {
             self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
         }
-        self.log(Event::Destroyed(serial));
-        let Entry::Live(object) =
-            std::mem::replace(&mut self.bodies[index], Entry::Free { serial, what })
-        else {
-            unreachable!("is_alive checked the slot")
-        };
-        self.census_add(&object.kind, -1);
+        if self.log_events {
+            self.events.push(Event::Destroyed(serial));
+        }
+        self.census_add(&kind, -1);
         let head = &mut self.heads[index];
         head.flags = 0;
         // A slot whose generation would wrap around is retired rather than reused.
@@ -357,7 +358,7 @@ impl Heap {
             self.free.push(id.index);
         }
         self.destroyed += 1;
-        object.kind
+        kind
     }
 
     // Constructors. Each returns a NEW reference.

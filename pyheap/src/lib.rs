@@ -64,5 +64,5 @@ pub use allocation::{FreeLists, GcLink};
 pub use behaviour::{Action, Callback, Class, ClassId, Event, Finalizer};
 pub use gc_lists::GcList;
 pub use heap::Heap;
-pub use object::{Kind, ObjId, Object};
+pub use object::{Items, Kind, ObjId, Object};
 pub use runtime::Runtime;

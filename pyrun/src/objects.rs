@@ -1506,7 +1506,7 @@ impl Interp {
     /// The items of an iterable, as new references (for `list(x)`, `x + y`, unpacking).
     pub(crate) fn collect_items(&self, heap: &mut Heap, iterable: ObjId) -> Result<Vec<ObjId>> {
         if let Kind::List(items) | Kind::Tuple(items) = heap.kind(iterable) {
-            let items = items.clone();
+            let items = items.to_vec();
             for &i in &items {
                 heap.incref(i);
             }
