@@ -16,8 +16,8 @@
 //!   root[top] -> mid node; mid[mid] -> bot node; bot[bot] -> the arena in this slot, if any
 //! ```
 //!
-//! Nodes are made on demand with C's `calloc` (zeroed: no arena anywhere) and never freed until
-//! the allocator is dropped, as in CPython ("arena map mid nodes" and "bot nodes" in
+//! Nodes are made on demand, zeroed (no arena anywhere), and never freed until the allocator is
+//! dropped, as in CPython ("arena map mid nodes" and "bot nodes" in
 //! `sys._debugmallocstats()` count them). A lookup is three loads, whatever the number of arenas.
 //!
 //! **Simpler leaves than CPython's.** A CPython arena starts wherever `mmap` put it, so it may
@@ -30,6 +30,7 @@ use std::ptr::NonNull;
 
 use super::PyMalloc;
 use super::consts::ARENA_BITS;
+use crate::os;
 
 /// Bits of an address that index the tree: all 64 (CPython's `IGNORE_BITS` is 0).
 const ADDRESS_BITS: u32 = usize::BITS;
@@ -98,12 +99,26 @@ fn indices(p: usize) -> (usize, usize, usize) {
     )
 }
 
-/// A zeroed `T` from C's `calloc`, or null. Zeroed memory is a valid node: null pointers and
-/// zero indices mean "nothing here".
-fn calloc_node<T>() -> *mut T {
-    // SAFETY: calloc has no preconditions; the result is null or a fresh zeroed block of the
-    // requested size, suitably aligned for any type.
-    unsafe { libc::calloc(1, size_of::<T>()) }.cast()
+/// A zeroed `T` straight from the OS ([`os::map_aligned`]), or null. Zeroed memory is a valid
+/// node: null pointers and zero indices mean "nothing here". Not from C's `calloc`: a node is
+/// 64 or 256 KiB of which a program uses a few entries, and fresh pages of a mapping cost no
+/// memory until they are written, where `calloc` may hand out reused memory that it must zero,
+/// page by page (a quarter of a MiB kept resident for nothing after everything is freed).
+fn map_node<T>() -> *mut T {
+    const { assert!(size_of::<T>().is_power_of_two()) };
+    os::map_aligned(size_of::<T>(), size_of::<T>())
+        .map_or(std::ptr::null_mut(), |p| p.as_ptr().cast())
+}
+
+/// Gives a node made by [`map_node`] back to the OS; null is ignored.
+///
+/// # Safety
+/// `node` is null or came from `map_node::<T>()`, and nothing uses it again.
+unsafe fn unmap_node<T>(node: *mut T) {
+    if let Some(node) = NonNull::new(node) {
+        // SAFETY: the caller promises the node is ours, mapped with this size, and unused.
+        unsafe { os::unmap(node.cast(), size_of::<T>()) }
+    }
 }
 
 impl ArenaMap {
@@ -123,20 +138,20 @@ impl ArenaMap {
             if !create {
                 return std::ptr::null_mut();
             }
-            self.root = calloc_node::<TopNode>();
+            self.root = map_node::<TopNode>();
             if self.root.is_null() {
                 return std::ptr::null_mut();
             }
         }
         let (top, mid, _) = indices(p);
-        // SAFETY: `root` is a live node made by `calloc_node` and owned by this map; `&mut
+        // SAFETY: `root` is a live node made by `map_node` and owned by this map; `&mut
         // self` makes this the only access; `top` is in bounds by the mask.
         let mid_slot = unsafe { &mut (*self.root).ptrs[top] };
         if mid_slot.is_null() {
             if !create {
                 return std::ptr::null_mut();
             }
-            *mid_slot = calloc_node::<MidNode>();
+            *mid_slot = map_node::<MidNode>();
             if mid_slot.is_null() {
                 return std::ptr::null_mut();
             }
@@ -148,7 +163,7 @@ impl ArenaMap {
             if !create {
                 return std::ptr::null_mut();
             }
-            *bot_slot = calloc_node::<BotNode>();
+            *bot_slot = map_node::<BotNode>();
             if bot_slot.is_null() {
                 return std::ptr::null_mut();
             }
@@ -221,15 +236,16 @@ impl Drop for ArenaMap {
             for mid in 0..MAP_MID_LENGTH {
                 // SAFETY: a non-null slot holds a live middle node owned by this map.
                 let bot_node = unsafe { (*mid_node).ptrs[mid] };
-                // SAFETY: the bottom node (or null, which free ignores) came from calloc and
-                // is freed once: nothing else points to it.
-                unsafe { libc::free(bot_node.cast()) };
+                // SAFETY: the bottom node (or null) came from map_node and is given back once:
+                // nothing else points to it.
+                unsafe { unmap_node(bot_node) };
             }
-            // SAFETY: the middle node came from calloc and is freed once, after its children.
-            unsafe { libc::free(mid_node.cast()) };
+            // SAFETY: the middle node came from map_node and is given back once, after its
+            // children.
+            unsafe { unmap_node(mid_node) };
         }
-        // SAFETY: the root came from calloc and is freed once, after its children.
-        unsafe { libc::free(self.root.cast()) };
+        // SAFETY: the root came from map_node and is given back once, after its children.
+        unsafe { unmap_node(self.root) };
     }
 }
 
