@@ -24,15 +24,16 @@
 //!
 //! Releasing what an object held can bring more counts to zero. CPython recurses (with its
 //! trashcan capping the depth at 50 and deferring the rest); this heap never recurses for the
-//! cascade itself: [`Heap::decref`] keeps one entry per object being destroyed on an explicit
-//! stack, exactly as lab 01 does, so a chain of a million lists needs no call stack. The order
-//! is the order unbounded recursion gives. Code run *by* a death (a `__del__`, a callback) may
+//! cascade itself: [`Heap::decref`] keeps the references still to release on an explicit stack
+//! (a dying object's are pushed on top, its last item on the very top), as lab 01 does, so a
+//! chain of a million lists needs no call stack. The order is the order unbounded recursion
+//! gives. Code run *by* a death (a `__del__`, a callback) may
 //! decref, and that starts a nested cascade with its own stack: the nesting depth is the depth
 //! of finalizers calling finalizers, not the depth of the object graph.
 
 use crate::behaviour::{Action, Event};
 use crate::heap::{Entry, Heap};
-use crate::object::{Items, Kind, NIL, ObjId};
+use crate::object::{Kind, NIL, ObjId};
 
 impl Heap {
     /// `Py_INCREF(id)`.
@@ -69,29 +70,17 @@ impl Heap {
     /// allocates nothing. A cascade started by code a death runs (a `__del__`) finds it taken and
     /// uses a new one.
     fn dealloc(&mut self, id: ObjId) {
-        let Some(held) = self.die(id) else { return };
-        if held.is_empty() {
-            return;
-        }
+        // One stack for the whole cascade: what a dying object held is pushed on top, so that
+        // what it held is released, depth first, before what the objects below it held, as
+        // CPython's recursive deallocs do.
         let mut pending = std::mem::take(&mut self.pending);
-        pending.push(held);
-        while let Some(top) = pending.last_mut() {
-            // Each entry is a stack: its last reference is the next to release.
-            let Some(child) = top.pop() else {
-                pending.pop();
-                continue;
-            };
-            // Nothing left here: drop the entry now, as a tail call drops its frame.
-            if top.is_empty() {
-                pending.pop();
-            }
-            let head = self.header_mut(child);
-            head.refcount -= 1;
-            if head.refcount == 0
-                && let Some(held) = self.die(child)
-                && !held.is_empty()
-            {
-                pending.push(held);
+        if self.die(id, &mut pending) {
+            while let Some(child) = pending.pop() {
+                let head = self.header_mut(child);
+                head.refcount -= 1;
+                if head.refcount == 0 {
+                    self.die(child, &mut pending);
+                }
             }
         }
         if pending.capacity() > self.pending.capacity() {
@@ -99,9 +88,10 @@ impl Heap {
         }
     }
 
-    /// The death of `id`, whose count just reached zero: returns what it held (now the caller's
-    /// to release), or `None` if its `__del__` resurrected it.
-    fn die(&mut self, id: ObjId) -> Option<Items> {
+    /// The death of `id`, whose count just reached zero: pushes what it held onto `pending`
+    /// (now the caller's to release) and returns true, or returns false if its `__del__`
+    /// resurrected it.
+    fn die(&mut self, id: ObjId, pending: &mut Vec<ObjId>) -> bool {
         if id == self.none || id == self.empty_tuple {
             panic!(
                 "deallocating {}: a decref too many on a singleton the heap owns",
@@ -126,7 +116,7 @@ impl Heap {
         };
         if finalizable || is_weakref || !object.weakrefs.is_empty() {
             if finalizable && !self.is_finalized(id) && !self.call_finalizer_from_dealloc(id) {
-                return None;
+                return false;
             }
             // A `__del__` may have made new weakrefs to it.
             self.clear_weakrefs(id);
@@ -135,7 +125,8 @@ impl Heap {
                 self.unlink_weakref(id);
             }
         }
-        Some(self.release_slot(id).take_references())
+        self.release_slot(id, pending);
+        true
     }
 
     fn repr_singleton(&self, id: ObjId) -> &'static str {

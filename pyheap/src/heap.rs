@@ -68,7 +68,7 @@ pub struct Heap {
     pub(crate) census: Census,
     /// The explicit stack of [`decref`](Heap::decref)'s cascade, kept between cascades so that
     /// a death does not allocate one (see the [`death`](crate::death) module).
-    pub(crate) pending: Vec<crate::object::Items>,
+    pub(crate) pending: Vec<ObjId>,
     /// `gc.get_count()`.
     pub(crate) gc_counts: [usize; 3],
     /// How many objects CPython's free lists hold, or `None` for a heap without them (see
@@ -93,6 +93,15 @@ pub(crate) enum Entry {
         /// Its type, for "a list", "an int", ...
         what: What,
     },
+}
+
+/// One of the census's counts (see [`Heap::tuple_count`] and the others).
+#[derive(Clone, Copy)]
+enum CensusField {
+    Tuples,
+    Dicts,
+    WeakRefs,
+    Finalizable,
 }
 
 /// The type of an object, remembered after its death for the messages that name it.
@@ -255,16 +264,29 @@ impl Heap {
 
     /// Counts a new object of `kind` in the census (`by` is 1), or a destroyed one (`by` is -1).
     fn census_add(&mut self, kind: &Kind, by: isize) {
-        let counter = match kind {
-            Kind::Tuple(items) if !items.is_empty() => &mut self.census.tuples,
-            Kind::Dict { .. } => &mut self.census.dicts,
-            Kind::WeakRef { .. } => &mut self.census.weakrefs,
-            Kind::Instance { class, .. } if self.classes[class.0 as usize].finalizer.is_some() => {
-                &mut self.census.finalizable
-            }
-            _ => return,
+        let Some(field) = self.census_field(kind) else {
+            return;
+        };
+        let counter = match field {
+            CensusField::Tuples => &mut self.census.tuples,
+            CensusField::Dicts => &mut self.census.dicts,
+            CensusField::WeakRefs => &mut self.census.weakrefs,
+            CensusField::Finalizable => &mut self.census.finalizable,
         };
         *counter = counter.wrapping_add_signed(by);
+    }
+
+    /// Which census count an object of `kind` is in, if any.
+    fn census_field(&self, kind: &Kind) -> Option<CensusField> {
+        match kind {
+            Kind::Tuple(items) if !items.is_empty() => Some(CensusField::Tuples),
+            Kind::Dict { .. } => Some(CensusField::Dicts),
+            Kind::WeakRef { .. } => Some(CensusField::WeakRefs),
+            Kind::Instance { class, .. } if self.classes[class.0 as usize].finalizer.is_some() => {
+                Some(CensusField::Finalizable)
+            }
+            _ => None,
+        }
     }
 
     // Allocation and release of slots.
@@ -320,36 +342,53 @@ impl Heap {
 
     /// Frees the slot of `id`, whose count is 0 and which is untracked, logs
     /// [`Event::Destroyed`], puts a list, dict or small tuple on its free list if there is room,
-    /// or else uncounts a GC object (`PyObject_GC_Del`: `count0 -= 1`, clamped at 0), and returns
-    /// what the object held: the references in that [`Kind`] are now the caller's to release.
-    /// Releases nothing itself, so it never cascades.
-    pub(crate) fn release_slot(&mut self, id: ObjId) -> Kind {
+    /// or else uncounts a GC object (`PyObject_GC_Del`: `count0 -= 1`, clamped at 0), and pushes
+    /// what the object held onto `pending`, a stack whose top is the next reference to release
+    /// (see [`Kind::push_references`]): those references are now the caller's. Releases nothing
+    /// itself, so it never cascades.
+    pub(crate) fn release_slot(&mut self, id: ObjId, pending: &mut Vec<ObjId>) {
         debug_assert_eq!(
             self.refcount(id),
             0,
             "only an object at count 0 is destroyed"
         );
         debug_assert!(!self.is_tracked(id), "a tracked object is never freed");
-        if !self.is_alive(id) {
-            self.stale(id)
-        }
+        // Its only caller, a death, has checked the handle.
+        debug_assert!(self.is_alive(id), "a death checks the handle");
         let index = id.index();
-        // This runs once per object freed: one look at the body, the kind read once.
-        let entry = &mut self.bodies[index];
-        let Entry::Live(object) = entry else {
-            unreachable!("is_alive checked the slot")
+        // This runs once per object freed. The body is read where it lies and its references
+        // copied straight onto `pending`: a `Kind` moved out and handed from call to call costs
+        // more than the rest of a death together.
+        let Entry::Live(object) = &self.bodies[index] else {
+            unreachable!("the death checked the slot")
         };
         let serial = object.serial;
-        let kind = std::mem::replace(&mut object.kind, Kind::None);
-        let what = What::of(&kind);
+        let what = What::of(&object.kind);
+        let gc = object.kind.is_gc();
+        let free_list = FreeList::of(&object.kind);
+        let census = self.census_field(&object.kind);
+        let entry = &mut self.bodies[index];
+        let Entry::Live(object) = entry else {
+            unreachable!("the death checked the slot")
+        };
+        object.kind.push_references(pending);
+        // Drops what is left of the body (an emptied container) where it lies.
         *entry = Entry::Free { serial, what };
-        if kind.is_gc() && !self.put_on_free_list(FreeList::of(&kind)) {
+        if gc && !self.put_on_free_list(free_list) {
             self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
         }
         if self.log_events {
             self.events.push(Event::Destroyed(serial));
         }
-        self.census_add(&kind, -1);
+        if let Some(field) = census {
+            let counter = match field {
+                CensusField::Tuples => &mut self.census.tuples,
+                CensusField::Dicts => &mut self.census.dicts,
+                CensusField::WeakRefs => &mut self.census.weakrefs,
+                CensusField::Finalizable => &mut self.census.finalizable,
+            };
+            *counter -= 1;
+        }
         let head = &mut self.heads[index];
         head.flags = 0;
         // A slot whose generation would wrap around is retired rather than reused.
@@ -358,7 +397,6 @@ impl Heap {
             self.free.push(id.index);
         }
         self.destroyed += 1;
-        kind
     }
 
     // Constructors. Each returns a NEW reference.

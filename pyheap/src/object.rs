@@ -157,31 +157,44 @@ impl Kind {
     /// The container is empty *before* any reference is released: releasing one can run code (a
     /// `__del__`) that reaches this container again, and must find nothing left to release.
     pub(crate) fn take_references(&mut self) -> Items {
+        let mut held = Items::new();
+        self.push_references(&mut held);
+        held
+    }
+
+    /// [`take_references`](Kind::take_references) onto the top of a stack the caller keeps
+    /// (`Extend`: a `Vec<ObjId>` or an [`Items`]): popped from there, they come in CPython's
+    /// order. A list's or a tuple's items are copied as they lie and left in place, to be
+    /// dropped with the body: no one can reach a dead object's items.
+    pub(crate) fn push_references<S: Extend<ObjId>>(&mut self, stack: &mut S) {
         match self {
-            Kind::None | Kind::Int(_) | Kind::Str(_) => Items::new(),
+            Kind::None | Kind::Int(_) | Kind::Str(_) => {}
             Kind::WeakRef { callback, .. } => {
-                let mut held: Items = callback
-                    .take()
-                    .map(|callback| callback.held().collect())
-                    .unwrap_or_default();
-                held.reverse();
-                held
+                if let Some(callback) = callback.take() {
+                    let held: Items = callback.held().collect();
+                    stack.extend(held.iter().rev().copied());
+                }
             }
-            Kind::List(items) | Kind::Tuple(items) => std::mem::take(items),
+            Kind::List(items) | Kind::Tuple(items) => {
+                stack.extend(items.iter().copied());
+                items.clear();
+            }
             Kind::Dict { entries, str_keys } => {
                 // `PyDict_Clear` installs the empty keys table, whose kind is str-only.
                 *str_keys = true;
-                std::mem::take(entries)
+                stack.extend(
+                    std::mem::take(entries)
+                        .into_iter()
+                        .rev()
+                        .flat_map(|(key, value)| [value, key]),
+                );
+            }
+            Kind::Instance { attrs, .. } => stack.extend(
+                std::mem::take(attrs)
                     .into_iter()
                     .rev()
-                    .flat_map(|(key, value)| [value, key])
-                    .collect()
-            }
-            Kind::Instance { attrs, .. } => std::mem::take(attrs)
-                .into_iter()
-                .rev()
-                .map(|(_, value)| value)
-                .collect(),
+                    .map(|(_, value)| value),
+            ),
         }
     }
 }
