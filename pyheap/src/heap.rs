@@ -391,9 +391,11 @@ impl Heap {
         }
         let head = &mut self.heads[index];
         head.flags = 0;
-        // A slot whose generation would wrap around is retired rather than reused.
-        if let Some(next) = head.generation.checked_add(1) {
-            head.generation = next;
+        // Every handle to the dead object stops matching. A slot whose generation reaches
+        // u32::MAX is retired rather than reused, so that no handle ever has that generation:
+        // comparing generations is then the whole check of a handle.
+        head.generation += 1;
+        if head.generation != u32::MAX {
             self.free.push(id.index);
         }
         self.destroyed += 1;
@@ -453,12 +455,29 @@ impl Heap {
             .is_some_and(|head| head.generation == id.generation && head.is_live())
     }
 
+    /// [`is_alive`](Heap::is_alive) for a handle this heap made, as every handle is: a slot's
+    /// generation changes when its object dies, and a retired slot's is one no handle has (see
+    /// `release_slot`), so the generation alone tells. The checks of every access use it.
+    #[inline]
+    fn names_live(&self, id: ObjId) -> bool {
+        let live = self
+            .heads
+            .get(id.index())
+            .is_some_and(|head| head.generation == id.generation);
+        debug_assert!(!live || self.heads[id.index()].is_live());
+        live
+    }
+
     /// The header of the live object `id` names: its count and GC links.
     #[inline]
     #[track_caller]
     pub(crate) fn header(&self, id: ObjId) -> &Head {
         match self.heads.get(id.index()) {
-            Some(head) if head.generation == id.generation && head.is_live() => head,
+            // The generation alone tells (see `names_live`).
+            Some(head) if head.generation == id.generation => {
+                debug_assert!(head.is_live(), "a handle's generation matches a free slot");
+                head
+            }
             _ => self.stale(id),
         }
     }
@@ -467,7 +486,7 @@ impl Heap {
     #[inline]
     #[track_caller]
     pub(crate) fn header_mut(&mut self, id: ObjId) -> &mut Head {
-        if !self.is_alive(id) {
+        if !self.names_live(id) {
             self.stale(id)
         }
         &mut self.heads[id.index()]
@@ -480,12 +499,12 @@ impl Heap {
     #[inline]
     #[track_caller]
     pub fn object(&self, id: ObjId) -> &Object {
-        if !self.is_alive(id) {
+        if !self.names_live(id) {
             self.stale(id)
         }
         match &self.bodies[id.index()] {
             Entry::Live(object) => object,
-            Entry::Free { .. } => unreachable!("is_alive checked the slot"),
+            Entry::Free { .. } => unreachable!("the handle was checked"),
         }
     }
 
@@ -493,12 +512,12 @@ impl Heap {
     #[inline]
     #[track_caller]
     pub(crate) fn object_mut(&mut self, id: ObjId) -> &mut Object {
-        if !self.is_alive(id) {
+        if !self.names_live(id) {
             self.stale(id)
         }
         match &mut self.bodies[id.index()] {
             Entry::Live(object) => object,
-            Entry::Free { .. } => unreachable!("is_alive checked the slot"),
+            Entry::Free { .. } => unreachable!("the handle was checked"),
         }
     }
 
@@ -635,5 +654,36 @@ impl fmt::Debug for Heap {
 
 /// Whether `id` names the last object that lived in a slot now at `generation`.
 pub(crate) fn last_occupant(id: ObjId, generation: u32) -> bool {
-    id.generation.checked_add(1) == Some(generation) || id.generation == u32::MAX
+    id.generation.checked_add(1) == Some(generation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four billion deaths in one slot would take too long; the slot is put near the end of its
+    /// generations by hand instead.
+    #[test]
+    fn a_slot_whose_generation_reaches_the_top_is_retired_and_its_handles_stay_stale() {
+        let mut heap = Heap::new();
+        let first = heap.new_list();
+        heap.heads[first.index()].generation = u32::MAX - 1;
+        let last = ObjId {
+            index: first.index,
+            generation: u32::MAX - 1,
+        };
+        assert!(heap.is_alive(last) && !heap.is_alive(first));
+        heap.decref(last);
+        assert!(!heap.is_alive(last), "the last occupant's handle is stale");
+        assert_eq!(heap.heads[last.index()].generation, u32::MAX);
+        let stale = ObjId {
+            index: last.index,
+            generation: u32::MAX,
+        };
+        // The heap never makes such a handle; were one forged, `is_alive` would still say no.
+        assert!(!heap.is_alive(stale), "a retired slot holds no object");
+        let next = heap.new_list();
+        assert_ne!(next.index, last.index, "a retired slot is never reused");
+        heap.check_invariants().unwrap();
+    }
 }
