@@ -41,6 +41,7 @@ impl Heap {
     /// # Panics
     /// If the object was already destroyed.
     #[track_caller]
+    #[inline]
     pub fn incref(&mut self, id: ObjId) {
         let head = self.header_mut(id);
         head.refcount = head
@@ -56,6 +57,7 @@ impl Heap {
     /// If the object was already destroyed (a decref too many), or if it is `None` or the empty
     /// tuple reaching zero (CPython: "deallocating None").
     #[track_caller]
+    #[inline]
     pub fn decref(&mut self, id: ObjId) {
         let head = self.header_mut(id);
         head.refcount -= 1;
@@ -141,6 +143,7 @@ impl Heap {
     /// a class that defines `__del__`. Says nothing about whether it already ran: that is the
     /// FINALIZED flag ([`is_finalized`](Heap::is_finalized)).
     #[track_caller]
+    #[inline]
     pub fn has_finalizer(&self, id: ObjId) -> bool {
         match self.kind(id) {
             Kind::Instance { class, .. } => self.class(*class).finalizer.is_some(),

@@ -184,6 +184,7 @@ impl Heap {
 
     /// `gc.is_finalized(id)`: whether its `__del__` has run (and so never runs again).
     #[track_caller]
+    #[inline]
     pub fn is_finalized(&self, id: ObjId) -> bool {
         self.header(id).flags & FINALIZED != 0
     }
@@ -276,11 +277,13 @@ impl Heap {
     }
 
     /// `gc_list_size(list)`: how many objects it holds (kept up to date, so this is O(1)).
+    #[inline]
     pub fn gc_list_len(&self, list: GcList) -> usize {
         self.head(list).len
     }
 
     /// `gc_list_is_empty(list)`.
+    #[inline]
     pub fn gc_list_is_empty(&self, list: GcList) -> bool {
         self.gc_list_len(list) == 0
     }
@@ -292,6 +295,7 @@ impl Heap {
     }
 
     /// The object at the tail of the list (`GC_PREV(list)`), if any.
+    #[inline]
     pub fn gc_list_last(&self, list: GcList) -> Option<ObjId> {
         link(self.head(list).last).map(|index| self.id_at(index))
     }

@@ -405,6 +405,7 @@ impl Heap {
 
     /// `Py_None`: the `None` singleton, as a **borrowed** reference (the heap holds one forever;
     /// [`incref`](Heap::incref) it to store it, as `Py_RETURN_NONE` does).
+    #[inline]
     pub fn none(&self) -> ObjId {
         self.none
     }
@@ -523,18 +524,21 @@ impl Heap {
 
     /// What `id` is and holds.
     #[track_caller]
+    #[inline]
     pub fn kind(&self, id: ObjId) -> &Kind {
         &self.object(id).kind
     }
 
     /// `Py_REFCNT(id)`: the reference count, exactly.
     #[track_caller]
+    #[inline]
     pub fn refcount(&self, id: ObjId) -> usize {
         self.header(id).refcount as usize
     }
 
     /// The creation number of `id` (see [`Object::serial`]).
     #[track_caller]
+    #[inline]
     pub fn serial(&self, id: ObjId) -> u64 {
         self.object(id).serial
     }
@@ -557,6 +561,7 @@ impl Heap {
 
     /// `PyObject_IS_GC(id)`: whether it is a container type the collector can track.
     #[track_caller]
+    #[inline]
     pub fn is_gc(&self, id: ObjId) -> bool {
         self.kind(id).is_gc()
     }

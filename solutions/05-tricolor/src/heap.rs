@@ -54,7 +54,12 @@ pub struct Heap {
     pub(crate) node: ClassId,
     /// The collector's record of each object, indexed by [`ObjId::index`] (pyheap's slot). A
     /// slot pyheap reuses for a new object gets a new record.
+    ///
+    /// Marking reads and writes a record per object it shades or scans, so a record holds only
+    /// what marking needs (20 bytes); the name, which only messages read, is in `labels`.
     pub(crate) objects: Vec<Option<Record>>,
+    /// What messages call each object, indexed as `objects`.
+    pub(crate) labels: Vec<Label>,
     /// How many records are of objects not swept.
     pub(crate) live: usize,
     /// The roots, bottom of the stack first; each holds a reference to its object.
@@ -76,20 +81,25 @@ pub struct Heap {
 }
 
 /// What the collector knows of one object.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Record {
     /// The object (its slot and pyheap generation).
     pub(crate) id: ObjId,
-    /// Its name in messages, or `None` for an unnamed object (shown as `#serial`).
+    /// For a gray object scanned in part: how many of its first slots are still to scan.
+    pub(crate) unscanned: Option<u32>,
+    /// Its colour.
+    pub(crate) color: Color,
+    /// Whether a sweep freed it. pyheap may still hold it, emptied, if something refers to it.
+    pub(crate) swept: bool,
+}
+
+/// What messages call one object.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Label {
+    /// Its name, or `None` for an unnamed object (shown as `#serial`).
     pub(crate) name: Option<Box<str>>,
     /// pyheap's serial number, for unnamed objects.
     pub(crate) serial: u64,
-    /// Its colour.
-    pub(crate) color: Color,
-    /// For a gray object scanned in part: how many of its first slots are still to scan.
-    pub(crate) unscanned: Option<usize>,
-    /// Whether a sweep freed it. pyheap may still hold it, emptied, if something refers to it.
-    pub(crate) swept: bool,
 }
 
 impl Heap {
@@ -101,6 +111,7 @@ impl Heap {
             py,
             node,
             objects: Vec::new(),
+            labels: Vec::new(),
             live: 0,
             roots: Vec::new(),
             worklist: Vec::new(),
@@ -192,10 +203,11 @@ impl Heap {
     /// If `id` was never an object of this heap.
     #[track_caller]
     pub fn name(&self, id: ObjId) -> String {
-        let record = self.known(id);
-        match &record.name {
+        self.known(id);
+        let label = &self.labels[id.index()];
+        match &label.name {
             Some(name) => name.to_string(),
-            None => format!("#{}", record.serial),
+            None => format!("#{}", label.serial),
         }
     }
 
@@ -203,9 +215,13 @@ impl Heap {
     pub fn lookup(&self, name: &str) -> Option<ObjId> {
         self.objects
             .iter()
-            .flatten()
-            .find(|record| !record.swept && record.name.as_deref() == Some(name))
-            .map(|record| record.id)
+            .zip(&self.labels)
+            .find_map(|(record, label)| match record {
+                Some(record) if !record.swept && label.name.as_deref() == Some(name) => {
+                    Some(record.id)
+                }
+                _ => None,
+            })
     }
 
     /// How many slots `id` has: a list's length, or how many fields an instance has had set.
@@ -251,7 +267,7 @@ impl Heap {
         let count = self.slot_count(id);
         self.known(id)
             .unscanned
-            .map_or(count, |left| left.min(count))
+            .map_or(count, |left| (left as usize).min(count))
     }
 
     /// The objects a scan of `id` has shaded already, as far as the slots say: every referent of
@@ -321,6 +337,7 @@ impl Heap {
     /// Records that only the first `unscanned` slots of the gray object `id` are left to scan.
     #[track_caller]
     pub(crate) fn set_unscanned(&mut self, id: ObjId, unscanned: usize) {
+        let unscanned = u32::try_from(unscanned).expect("fewer than 2^32 slots in an object");
         self.known_mut(id).unscanned = Some(unscanned);
     }
 
@@ -354,17 +371,21 @@ impl Heap {
     pub(crate) fn record_new(&mut self, id: ObjId, name: &str) {
         let record = Record {
             id,
+            unscanned: None,
+            color: self.new_color(),
+            swept: false,
+        };
+        let label = Label {
             name: (!name.is_empty()).then(|| name.into()),
             serial: self.py.serial(id),
-            color: self.new_color(),
-            unscanned: None,
-            swept: false,
         };
         let index = id.index();
         if index >= self.objects.len() {
             self.objects.resize(index + 1, None);
+            self.labels.resize(index + 1, Label::default());
         }
         self.objects[index] = Some(record);
+        self.labels[index] = label;
         self.live += 1;
     }
 
