@@ -450,6 +450,7 @@ impl Heap {
     }
 
     /// Unlinks the tracked object in slot `index` from its list. The callers checked the handle.
+    #[inline(always)]
     pub(crate) fn unlink(&mut self, index: u32) {
         let head = &mut self.heads[index as usize];
         debug_assert_ne!(head.tag, NIL, "unlink of an untracked object");

@@ -371,7 +371,11 @@ impl Heap {
         let Entry::Live(object) = entry else {
             unreachable!("the death checked the slot")
         };
-        object.kind.push_references(pending);
+        match &mut object.kind {
+            // The most common death, spelled out: a copy of the items as they lie.
+            Kind::List(items) | Kind::Tuple(items) => pending.extend_from_slice(items),
+            kind => kind.push_references(pending),
+        }
         // Drops what is left of the body (an emptied container) where it lies.
         *entry = Entry::Free { serial, what };
         if gc && !self.put_on_free_list(free_list) {

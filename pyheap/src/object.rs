@@ -157,6 +157,10 @@ impl Kind {
     /// The container is empty *before* any reference is released: releasing one can run code (a
     /// `__del__`) that reaches this container again, and must find nothing left to release.
     pub(crate) fn take_references(&mut self) -> Items {
+        if let Kind::List(items) | Kind::Tuple(items) = self {
+            // Already a stack in that order: its last item on top.
+            return std::mem::take(items);
+        }
         let mut held = Items::new();
         self.push_references(&mut held);
         held
