@@ -68,32 +68,31 @@ impl Heap {
 
     /// `tp_dealloc` for every type, with the trashcan built in (no recursion for the cascade).
     ///
-    /// The explicit stack is the heap's own, kept from one cascade to the next, so that a death
-    /// allocates nothing. A cascade started by code a death runs (a `__del__`) finds it taken and
-    /// uses a new one.
+    /// The explicit stack is the heap's own (`pending`), kept from one cascade to the next, so
+    /// that a death allocates nothing. What a dying object held is pushed on top, so that it is
+    /// released, depth first, before what the objects below it held, as CPython's recursive
+    /// deallocs do. A cascade started by code a death runs (a `__del__`) uses the same stack
+    /// above the entries it found there, and leaves them as they were.
     fn dealloc(&mut self, id: ObjId) {
-        // One stack for the whole cascade: what a dying object held is pushed on top, so that
-        // what it held is released, depth first, before what the objects below it held, as
-        // CPython's recursive deallocs do.
-        let mut pending = std::mem::take(&mut self.pending);
-        if self.die(id, &mut pending) {
-            while let Some(child) = pending.pop() {
+        let base = self.pending.len();
+        if self.die(id) {
+            while self.pending.len() > base {
+                let Some(child) = self.pending.pop() else {
+                    break;
+                };
                 let head = self.header_mut(child);
                 head.refcount -= 1;
                 if head.refcount == 0 {
-                    self.die(child, &mut pending);
+                    self.die(child);
                 }
             }
         }
-        if pending.capacity() > self.pending.capacity() {
-            self.pending = pending;
-        }
     }
 
-    /// The death of `id`, whose count just reached zero: pushes what it held onto `pending`
-    /// (now the caller's to release) and returns true, or returns false if its `__del__`
-    /// resurrected it.
-    fn die(&mut self, id: ObjId, pending: &mut Vec<ObjId>) -> bool {
+    /// The death of `id`, whose count just reached zero: pushes what it held onto the heap's
+    /// `pending` stack (now the caller's to release) and returns true, or returns false if its
+    /// `__del__` resurrected it.
+    fn die(&mut self, id: ObjId) -> bool {
         if id == self.none || id == self.empty_tuple {
             panic!(
                 "deallocating {}: a decref too many on a singleton the heap owns",
@@ -127,7 +126,7 @@ impl Heap {
                 self.unlink_weakref(id);
             }
         }
-        self.release_slot(id, pending);
+        self.release_slot(id);
         true
     }
 

@@ -50,7 +50,7 @@ impl Heap {
     /// already and the hint costs its instructions, a few percent of `subtract_refs`.
     ///
     /// The two reads it makes are of lines it asked for one object earlier.
-    #[inline]
+    #[inline(always)]
     fn prefetch_ahead(&self, id: ObjId) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
         {

@@ -343,10 +343,10 @@ impl Heap {
     /// Frees the slot of `id`, whose count is 0 and which is untracked, logs
     /// [`Event::Destroyed`], puts a list, dict or small tuple on its free list if there is room,
     /// or else uncounts a GC object (`PyObject_GC_Del`: `count0 -= 1`, clamped at 0), and pushes
-    /// what the object held onto `pending`, a stack whose top is the next reference to release
-    /// (see [`Kind::push_references`]): those references are now the caller's. Releases nothing
-    /// itself, so it never cascades.
-    pub(crate) fn release_slot(&mut self, id: ObjId, pending: &mut Vec<ObjId>) {
+    /// what the object held onto the heap's `pending` stack, whose top is the next reference to
+    /// release (see [`Kind::push_references`]): those references are now the caller's. Releases
+    /// nothing itself, so it never cascades.
+    pub(crate) fn release_slot(&mut self, id: ObjId) {
         debug_assert_eq!(
             self.refcount(id),
             0,
@@ -357,7 +357,7 @@ impl Heap {
         debug_assert!(self.is_alive(id), "a death checks the handle");
         let index = id.index();
         // This runs once per object freed. The body is read where it lies and its references
-        // copied straight onto `pending`: a `Kind` moved out and handed from call to call costs
+        // copied straight onto `pending`: a `Kind` moved out and handed from call to call cost
         // more than the rest of a death together.
         let Entry::Live(object) = &self.bodies[index] else {
             unreachable!("the death checked the slot")
@@ -373,8 +373,8 @@ impl Heap {
         };
         match &mut object.kind {
             // The most common death, spelled out: a copy of the items as they lie.
-            Kind::List(items) | Kind::Tuple(items) => pending.extend_from_slice(items),
-            kind => kind.push_references(pending),
+            Kind::List(items) | Kind::Tuple(items) => self.pending.extend_from_slice(items),
+            kind => kind.push_references(&mut self.pending),
         }
         // Drops what is left of the body (an emptied container) where it lies.
         *entry = Entry::Free { serial, what };

@@ -113,6 +113,7 @@ impl Kind {
     /// - weakref: the objects its callback calls, if any ([`Action::Call`](crate::Action::Call);
     ///   `gc_traverse` visits `wr_callback`); a callback that is only data holds nothing;
     /// - atoms: nothing.
+    #[inline]
     pub(crate) fn traverse(&self, visit: &mut impl FnMut(ObjId)) {
         match self {
             Kind::None | Kind::Int(_) | Kind::Str(_) => {}
