@@ -95,6 +95,19 @@ pub(crate) enum Entry {
     },
 }
 
+/// Which census count an object of `kind` is in, if any.
+fn census_field(classes: &[Class], kind: &Kind) -> Option<CensusField> {
+    match kind {
+        Kind::Tuple(items) if !items.is_empty() => Some(CensusField::Tuples),
+        Kind::Dict { .. } => Some(CensusField::Dicts),
+        Kind::WeakRef { .. } => Some(CensusField::WeakRefs),
+        Kind::Instance { class, .. } if classes[class.0 as usize].finalizer.is_some() => {
+            Some(CensusField::Finalizable)
+        }
+        _ => None,
+    }
+}
+
 /// One of the census's counts (see [`Heap::tuple_count`] and the others).
 #[derive(Clone, Copy)]
 enum CensusField {
@@ -264,7 +277,7 @@ impl Heap {
 
     /// Counts a new object of `kind` in the census (`by` is 1), or a destroyed one (`by` is -1).
     fn census_add(&mut self, kind: &Kind, by: isize) {
-        let Some(field) = self.census_field(kind) else {
+        let Some(field) = census_field(&self.classes, kind) else {
             return;
         };
         let counter = match field {
@@ -274,19 +287,6 @@ impl Heap {
             CensusField::Finalizable => &mut self.census.finalizable,
         };
         *counter = counter.wrapping_add_signed(by);
-    }
-
-    /// Which census count an object of `kind` is in, if any.
-    fn census_field(&self, kind: &Kind) -> Option<CensusField> {
-        match kind {
-            Kind::Tuple(items) if !items.is_empty() => Some(CensusField::Tuples),
-            Kind::Dict { .. } => Some(CensusField::Dicts),
-            Kind::WeakRef { .. } => Some(CensusField::WeakRefs),
-            Kind::Instance { class, .. } if self.classes[class.0 as usize].finalizer.is_some() => {
-                Some(CensusField::Finalizable)
-            }
-            _ => None,
-        }
     }
 
     // Allocation and release of slots.
@@ -359,23 +359,28 @@ impl Heap {
         // This runs once per object freed. The body is read where it lies and its references
         // copied straight onto `pending`: a `Kind` moved out and handed from call to call cost
         // more than the rest of a death together.
-        let Entry::Live(object) = &self.bodies[index] else {
-            unreachable!("the death checked the slot")
-        };
-        let serial = object.serial;
-        let what = What::of(&object.kind);
-        let gc = object.kind.is_gc();
-        let free_list = FreeList::of(&object.kind);
-        let census = self.census_field(&object.kind);
         let entry = &mut self.bodies[index];
         let Entry::Live(object) = entry else {
             unreachable!("the death checked the slot")
         };
-        match &mut object.kind {
+        let serial = object.serial;
+        let (what, free_list, census) = match &mut object.kind {
             // The most common death, spelled out: a copy of the items as they lie.
-            Kind::List(items) | Kind::Tuple(items) => self.pending.extend_from_slice(items),
-            kind => kind.push_references(&mut self.pending),
-        }
+            Kind::List(items) => {
+                self.pending.extend_from_slice(items);
+                (What::List, Some(FreeList::List), None)
+            }
+            kind => {
+                let facts = (
+                    What::of(kind),
+                    FreeList::of(kind),
+                    census_field(&self.classes, kind),
+                );
+                kind.push_references(&mut self.pending);
+                facts
+            }
+        };
+        let gc = !matches!(what, What::None | What::Int | What::Str);
         // Drops what is left of the body (an emptied container) where it lies.
         *entry = Entry::Free { serial, what };
         if gc && !self.put_on_free_list(free_list) {
