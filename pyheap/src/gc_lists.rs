@@ -337,6 +337,7 @@ impl Heap {
     /// # Panics
     /// If `id` is not tracked (CPython moves only tracked objects; use [`track`](Heap::track)).
     #[track_caller]
+    #[inline]
     pub fn gc_list_move(&mut self, id: ObjId, to: GcList) {
         if !self.is_tracked(id) {
             panic!("gc_list_move: {} is not tracked", self.describe(id))
@@ -432,6 +433,7 @@ impl Heap {
 
     /// Links the untracked object in slot `index` at the tail of `list`. The callers checked
     /// the handle and the list.
+    #[inline]
     fn link_tail(&mut self, index: u32, list: GcList) {
         let list_head = &mut self.lists[list.0 as usize];
         let (last, tag) = (list_head.last, list_head.tag);

@@ -30,6 +30,7 @@ impl Heap {
     /// instance attribute values in order; for a weakref, the objects its callback calls (none
     /// for a callback that is only data); nothing for an atom. Keys are atoms, so the dict rule never changes what a collector finds.
     #[track_caller]
+    #[inline(always)]
     pub fn traverse(&self, id: ObjId, mut visit: impl FnMut(ObjId)) {
         let kind = self.kind(id);
         self.prefetch_ahead(id);
