@@ -192,6 +192,7 @@ impl Heap {
     /// # Panics
     /// If `id` was never an object of this heap.
     #[track_caller]
+    #[inline]
     pub fn color(&self, id: ObjId) -> Color {
         self.known(id).color
     }
@@ -226,6 +227,7 @@ impl Heap {
 
     /// How many slots `id` has: a list's length, or how many fields an instance has had set.
     #[track_caller]
+    #[inline(always)]
     pub fn slot_count(&self, id: ObjId) -> usize {
         match self.py.kind(id) {
             Kind::List(items) => items.len(),
@@ -239,6 +241,7 @@ impl Heap {
     /// # Panics
     /// If `index` is not below [`slot_count`](Heap::slot_count).
     #[track_caller]
+    #[inline(always)]
     pub fn slot(&self, id: ObjId, index: usize) -> Option<ObjId> {
         let target = match self.py.kind(id) {
             Kind::List(items) => items[index],
@@ -263,6 +266,7 @@ impl Heap {
     /// slots (the later ones were scanned). Never more than the slot count: a list may have
     /// shrunk since.
     #[track_caller]
+    #[inline(always)]
     pub fn unscanned(&self, id: ObjId) -> usize {
         let count = self.slot_count(id);
         self.known(id)
@@ -326,6 +330,7 @@ impl Heap {
     /// Sets the colour of `id`. Black and white objects have no scan in progress, so this also
     /// forgets how much of `id` was left to scan.
     #[track_caller]
+    #[inline]
     pub(crate) fn set_color(&mut self, id: ObjId, color: Color) {
         let record = self.known_mut(id);
         record.color = color;
@@ -399,6 +404,7 @@ impl Heap {
     }
 
     /// The record of `id`, if `id` names an object this heap made (live or swept).
+    #[inline]
     pub(crate) fn record(&self, id: ObjId) -> Option<&Record> {
         match self.objects.get(id.index()) {
             Some(Some(record)) if record.id == id => Some(record),
@@ -407,11 +413,13 @@ impl Heap {
     }
 
     #[track_caller]
+    #[inline]
     fn known(&self, id: ObjId) -> &Record {
         self.record(id).unwrap_or_else(|| unknown(id))
     }
 
     #[track_caller]
+    #[inline]
     fn known_mut(&mut self, id: ObjId) -> &mut Record {
         match self.objects.get_mut(id.index()) {
             Some(Some(record)) if record.id == id => record,
