@@ -161,6 +161,18 @@ pub(crate) struct Census {
     pub(crate) finalizable: usize,
 }
 
+impl Census {
+    /// The count `field` names.
+    fn count_mut(&mut self, field: CensusField) -> &mut usize {
+        match field {
+            CensusField::Tuples => &mut self.tuples,
+            CensusField::Dicts => &mut self.dicts,
+            CensusField::WeakRefs => &mut self.weakrefs,
+            CensusField::Finalizable => &mut self.finalizable,
+        }
+    }
+}
+
 impl Default for Heap {
     fn default() -> Self {
         Self::new()
@@ -277,16 +289,10 @@ impl Heap {
 
     /// Counts a new object of `kind` in the census (`by` is 1), or a destroyed one (`by` is -1).
     fn census_add(&mut self, kind: &Kind, by: isize) {
-        let Some(field) = census_field(&self.classes, kind) else {
-            return;
-        };
-        let counter = match field {
-            CensusField::Tuples => &mut self.census.tuples,
-            CensusField::Dicts => &mut self.census.dicts,
-            CensusField::WeakRefs => &mut self.census.weakrefs,
-            CensusField::Finalizable => &mut self.census.finalizable,
-        };
-        *counter = counter.wrapping_add_signed(by);
+        if let Some(field) = census_field(&self.classes, kind) {
+            let counter = self.census.count_mut(field);
+            *counter = counter.wrapping_add_signed(by);
+        }
     }
 
     // Allocation and release of slots.
@@ -391,13 +397,7 @@ impl Heap {
             self.events.push(Event::Destroyed(serial));
         }
         if let Some(field) = census {
-            let counter = match field {
-                CensusField::Tuples => &mut self.census.tuples,
-                CensusField::Dicts => &mut self.census.dicts,
-                CensusField::WeakRefs => &mut self.census.weakrefs,
-                CensusField::Finalizable => &mut self.census.finalizable,
-            };
-            *counter -= 1;
+            *self.census.count_mut(field) -= 1;
         }
         let head = &mut self.heads[index];
         head.flags = 0;

@@ -169,8 +169,7 @@ impl Kind {
 
     /// [`take_references`](Kind::take_references) onto the top of a stack the caller keeps
     /// (`Extend`: a `Vec<ObjId>` or an [`Items`]): popped from there, they come in CPython's
-    /// order. A list's or a tuple's items are copied as they lie and left in place, to be
-    /// dropped with the body: no one can reach a dead object's items.
+    /// order. The container is left empty, as `take_references` leaves it.
     pub(crate) fn push_references<S: Extend<ObjId>>(&mut self, stack: &mut S) {
         match self {
             Kind::None | Kind::Int(_) | Kind::Str(_) => {}
