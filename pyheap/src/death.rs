@@ -27,9 +27,10 @@
 //! cascade itself: [`Heap::decref`] keeps the references still to release on an explicit stack
 //! (a dying object's are pushed on top, its last item on the very top), as lab 01 does, so a
 //! chain of a million lists needs no call stack. The order is the order unbounded recursion
-//! gives. Code run *by* a death (a `__del__`, a callback) may
-//! decref, and that starts a nested cascade with its own stack: the nesting depth is the depth
-//! of finalizers calling finalizers, not the depth of the object graph.
+//! gives. Code run *by* a death (a `__del__`, a callback) may decref, and that starts a nested
+//! cascade, which works on the same stack above the entries it found there and leaves them as
+//! they were: the nesting depth is the depth of finalizers calling finalizers, not the depth of
+//! the object graph.
 
 use crate::behaviour::{Action, Event};
 use crate::heap::{Entry, Heap};

@@ -370,16 +370,17 @@ impl Heap {
             unreachable!("the death checked the slot")
         };
         let serial = object.serial;
-        let (what, free_list, census) = match &mut object.kind {
+        let (what, gc, free_list, census) = match &mut object.kind {
             // The most common death, spelled out: a copy of the items as they lie.
             Kind::List(items) => {
                 // Most hold one to three: a loop, not a call to memcpy.
                 self.pending.extend(items.iter().copied());
-                (What::List, Some(FreeList::List), None)
+                (What::List, true, Some(FreeList::List), None)
             }
             kind => {
                 let facts = (
                     What::of(kind),
+                    kind.is_gc(),
                     FreeList::of(kind),
                     census_field(&self.classes, kind),
                 );
@@ -387,15 +388,12 @@ impl Heap {
                 facts
             }
         };
-        let gc = !matches!(what, What::None | What::Int | What::Str);
         // Drops what is left of the body (an emptied container) where it lies.
         *entry = Entry::Free { serial, what };
         if gc && !self.put_on_free_list(free_list) {
             self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
         }
-        if self.log_events {
-            self.events.push(Event::Destroyed(serial));
-        }
+        self.log(Event::Destroyed(serial));
         if let Some(field) = census {
             *self.census.count_mut(field) -= 1;
         }

@@ -204,7 +204,8 @@ impl Heap {
     /// If `id` was never an object of this heap.
     #[track_caller]
     pub fn name(&self, id: ObjId) -> String {
-        self.known(id);
+        // `known` panics, with the message the other lookups give, for an id this heap never made.
+        let _ = self.known(id);
         let label = &self.labels[id.index()];
         match &label.name {
             Some(name) => name.to_string(),
