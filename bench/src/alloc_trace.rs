@@ -3,15 +3,17 @@
 //!
 //! The trace is generated as it is replayed (a few nanoseconds of the time per operation are the
 //! generator's, the same for every allocator), after one untimed pass that checks its checksum.
-//! Only the steady phase is timed. Memory is the process's resident memory (`/proc/self`): the
-//! baseline after the slot table is made, the peak during the run, and what is left once every
-//! block is freed.
+//! Only the steady phase is timed. Memory is the process's resident memory (`/proc/self`), above a
+//! baseline read after the slot table is made: the peak during the run, and what is left once
+//! every block is freed. What is left counts anonymous memory only (the allocator's arenas, heaps
+//! and tables), not the pages of code the run read from the executable.
 
 use std::time::Instant;
 
 use crate::XorShift64;
 use crate::output::{
-    Measured, Outcome, mib, peak_resident_bytes, reset_peak_resident, resident_bytes,
+    Measured, Outcome, anonymous_resident_bytes, mib, peak_resident_bytes, reset_peak_resident,
+    resident_bytes,
 };
 
 /// The slots of the trace.
@@ -103,6 +105,7 @@ pub fn replay(allocator: &mut dyn TraceAllocator) -> Outcome {
     }
     slots.fill((std::ptr::null_mut(), 0));
     let baseline = resident_bytes();
+    let anonymous_baseline = anonymous_resident_bytes();
     let peak_known = reset_peak_resident();
     let mut rng = XorShift64(SEED);
     let place = |allocator: &mut dyn TraceAllocator, slot: &mut (*mut u8, usize), s: usize| {
@@ -140,10 +143,10 @@ pub fn replay(allocator: &mut dyn TraceAllocator) -> Outcome {
             *slot = (std::ptr::null_mut(), 0);
         }
     }
-    let after = resident_bytes();
+    let after = anonymous_resident_bytes();
     let mut measured = Measured::ns_per_op(elapsed, STEADY).with(
         "resident left after freeing all (MiB)",
-        mib(after.saturating_sub(baseline)),
+        mib(after.saturating_sub(anonymous_baseline)),
     );
     if peak_known {
         measured = measured.with("peak resident (MiB)", mib(peak.saturating_sub(baseline)));

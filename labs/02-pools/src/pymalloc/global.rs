@@ -24,15 +24,16 @@
 //!
 //! **A cache per thread.** Taking a lock costs two atomic instructions, and two threads that take
 //! it in turn pass its cache line back and forth: more than glibc's whole `malloc` + `free`, whose
-//! per-thread cache (tcache) needs no lock at all. So each thread keeps a few blocks of each size
-//! class for itself, as glibc does, and takes the lock about once per [`REFILL`]
-//! allocations or [`PENDING`] frees:
+//! per-thread cache (tcache) needs no lock at all. So each thread keeps blocks of each size class
+//! for itself, as glibc does, and takes the lock about once per [`REFILL`] allocations of a class
+//! or [`PENDING`] frees:
 //!
 //! ```text
-//!   alloc:  the thread's blocks of that class ──(none left)──▶ lock: 16 blocks from pymalloc
-//!   free:   the thread's pending frees ──(64 of them)──▶ lock: each block checked by address
-//!           (in an arena? then kept for this thread, or given back to its pool; if not, it is
-//!           the system allocator's, and goes back there)
+//!   alloc:  the thread's blocks of that class ──(none left)──▶ lock: the pending frees checked,
+//!           then blocks from pymalloc until the thread has REFILL (64) of the class
+//!   free:   the thread's pending frees ──(128 of them)──▶ lock: each block checked by address
+//!           (in an arena? then kept for this thread, up to KEPT_PER_CLASS, or given back to its
+//!           pool; if not, it is the system allocator's, and goes back there)
 //! ```
 //!
 //! A freed block is not kept at once: only pymalloc, under the lock, can tell its blocks from the
@@ -43,11 +44,16 @@
 //! is what makes `PyMallocGlobal` thread-safe without serialising every call: the lock guards
 //! pymalloc itself, and a thread's cache is its own.
 //!
+//! The cache is a thread-local of plain `Cell`s with no destructor, so reaching it costs one
+//! load and no "is it set up yet" test; a second, empty thread-local carries the destructor that
+//! gives the blocks back. An allocation that finds a block on hand runs about 25 instructions
+//! (`objdump -d` of `__rust_alloc` in `gclabs-bench-global-pymalloc`), no atomic among them.
+//!
 //! **No allocation while locked.** pymalloc's own bookkeeping lives in memory from C's allocator
 //! (the arena vector, the arena map) and in its arenas, so it never calls back into the global
 //! allocator. If code running under the lock *does* allocate (formatting an invariant error,
 //! or the panic machinery after a bug), the request would come back here while the lock is held,
-//! and a `Mutex` locked twice by one thread deadlocks. So a thread-local flag marks "this thread
+//! and a `Mutex` locked twice by one thread deadlocks. So the thread's cache marks "this thread
 //! is inside pymalloc", and requests made meanwhile go to the system allocator instead.
 //!
 //! **A panic aborts.** A global allocator must not unwind (the standard library assumes it
@@ -55,7 +61,7 @@
 //! message is printed as usual, then the process aborts with a note saying so.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::sync::{Mutex, PoisonError};
@@ -66,87 +72,135 @@ use super::consts::{
 };
 use super::stats::Stats;
 
-/// Blocks a thread takes from pymalloc at once when it has none of a class left.
-pub const REFILL: usize = 16;
-/// The most blocks of one class a thread keeps.
-pub const KEPT_PER_CLASS: u16 = 32;
+/// Blocks of a class a thread has on hand after each trip to the lock for that class: it takes
+/// the lock about once per `REFILL` allocations of a class.
+pub const REFILL: usize = 64;
+/// The most blocks of one class a thread keeps; beyond that, its frees go back to their pools.
+pub const KEPT_PER_CLASS: u16 = 128;
 /// Frees a thread collects before it checks them, under the lock, all at once.
-pub const PENDING: usize = 64;
+pub const PENDING: usize = 128;
 
 thread_local! {
-    /// Whether this thread is inside pymalloc (holding the lock) right now.
-    static INSIDE: Cell<bool> = const { Cell::new(false) };
-    /// This thread's blocks (see the module docs).
-    static CACHE: RefCell<ThreadCache> = const { RefCell::new(ThreadCache::new()) };
+    /// This thread's blocks (see the module docs). Only `Cell`s and no destructor: reaching it
+    /// is one load relative to the thread pointer, with no "is it initialised yet" test, and it
+    /// stays usable while the thread's other thread-locals are being destroyed.
+    static CACHE: ThreadCache = const { ThreadCache::new() };
+    /// Gives the thread's blocks back when the thread ends. Touched on the thread's first trip
+    /// to the lock, which registers its destructor.
+    static GIVE_BACK: GiveBack = const { GiveBack };
 }
 
+/// What `ThreadCache::owner` holds once the thread has given its blocks back: an address no
+/// allocator has, so that every later request of the thread goes straight to the lock.
+const GONE: *const PyMallocGlobal = std::ptr::dangling();
+
 /// The blocks one thread keeps, and the frees it has not checked yet.
+///
+/// Every field is a `Cell`, so nothing here is ever borrowed across a call: a request that comes
+/// back into the allocator from inside it (while a destructor is registered, say) sees the cache
+/// in a consistent state.
 struct ThreadCache {
-    /// The allocator the blocks belong to (null until the first use).
-    owner: *const PyMallocGlobal,
+    /// The allocator the blocks belong to: null until the thread first uses one, [`GONE`] after
+    /// the thread gave its blocks back.
+    owner: Cell<*const PyMallocGlobal>,
+    /// Whether this thread is inside pymalloc (holding the lock) right now.
+    inside: Cell<bool>,
     /// Per size class, the first block the thread keeps; each kept block holds the address of
     /// the next in its first word. Every one of them is a pymalloc block, with its arena's
     /// provenance.
-    kept: [*mut u8; NB_SMALL_SIZE_CLASSES],
+    kept: [Cell<*mut u8>; NB_SMALL_SIZE_CLASSES],
     /// How many blocks each class keeps.
-    counts: [u16; NB_SMALL_SIZE_CLASSES],
+    counts: [Cell<u16>; NB_SMALL_SIZE_CLASSES],
     /// Blocks freed by this thread and not yet checked, with their layouts.
-    pending: [(*mut u8, Layout); PENDING],
-    /// How many of `pending` are in use.
-    pending_len: usize,
+    pending: [Cell<(*mut u8, Layout)>; PENDING],
+    /// How many of `pending` are in use (always less than `PENDING` between calls).
+    pending_len: Cell<usize>,
 }
 
 impl ThreadCache {
     const fn new() -> ThreadCache {
         ThreadCache {
-            owner: std::ptr::null(),
-            kept: [std::ptr::null_mut(); NB_SMALL_SIZE_CLASSES],
-            counts: [0; NB_SMALL_SIZE_CLASSES],
-            pending: [(std::ptr::null_mut(), Layout::new::<u8>()); PENDING],
-            pending_len: 0,
+            owner: Cell::new(std::ptr::null()),
+            inside: Cell::new(false),
+            kept: [const { Cell::new(std::ptr::null_mut()) }; NB_SMALL_SIZE_CLASSES],
+            counts: [const { Cell::new(0) }; NB_SMALL_SIZE_CLASSES],
+            pending: [const { Cell::new((std::ptr::null_mut(), Layout::new::<u8>())) }; PENDING],
+            pending_len: Cell::new(0),
         }
     }
 
-    /// Whether this cache may serve `allocator` (it serves the first allocator that uses it).
-    fn serves(&mut self, allocator: &PyMallocGlobal) -> bool {
-        if self.owner.is_null() {
-            self.owner = allocator;
+    /// Whether the cache may serve `allocator` right now: the thread is not inside pymalloc, and
+    /// the cache belongs to `allocator`. The test of the fast paths.
+    #[inline(always)]
+    fn ready_for(&self, allocator: &PyMallocGlobal) -> bool {
+        std::ptr::eq(self.owner.get(), allocator) && !self.inside.get()
+    }
+
+    /// [`ready_for`](Self::ready_for), after adopting `allocator` if the thread has used none
+    /// yet. The first adoption registers the destructor that gives the blocks back.
+    fn adopt(&self, allocator: &PyMallocGlobal) -> bool {
+        if self.inside.get() {
+            return false;
         }
-        std::ptr::eq(self.owner, allocator)
+        if self.owner.get().is_null() {
+            // Owner first: registering the destructor may allocate, and that request must find
+            // the cache already adopted rather than register again.
+            self.owner.set(allocator);
+            // Fails only while the thread is ending; its blocks then stay counted as in use.
+            let _ = GIVE_BACK.try_with(|_| ());
+        }
+        std::ptr::eq(self.owner.get(), allocator)
     }
 
     /// Takes a kept block of `class`.
-    fn pop(&mut self, class: usize) -> Option<*mut u8> {
-        let block = self.kept[class];
+    #[inline(always)]
+    fn pop(&self, class: usize) -> Option<*mut u8> {
+        let block = self.kept[class].get();
         if block.is_null() {
             return None;
         }
         // SAFETY: a kept block is a free pymalloc block of at least 16 bytes, 16-aligned, with
         // its arena's provenance, whose first word this cache wrote.
-        self.kept[class] = unsafe { block.cast::<*mut u8>().read() };
-        self.counts[class] -= 1;
+        self.kept[class].set(unsafe { block.cast::<*mut u8>().read() });
+        self.counts[class].set(self.counts[class].get() - 1);
         Some(block)
     }
 
     /// Keeps `block`, a free pymalloc block of `class` with its arena's provenance.
-    fn push(&mut self, class: usize, block: NonNull<u8>) {
+    #[inline(always)]
+    fn push(&self, class: usize, block: NonNull<u8>) {
         // SAFETY: the block is free and ours, at least 16 bytes and 16-aligned.
-        unsafe { block.as_ptr().cast::<*mut u8>().write(self.kept[class]) };
-        self.kept[class] = block.as_ptr();
-        self.counts[class] += 1;
+        unsafe {
+            block
+                .as_ptr()
+                .cast::<*mut u8>()
+                .write(self.kept[class].get())
+        };
+        self.kept[class].set(block.as_ptr());
+        self.counts[class].set(self.counts[class].get() + 1);
+    }
+
+    /// Adds a freed block to the pending list; true when the list is full and must be drained.
+    #[inline(always)]
+    fn defer(&self, ptr: *mut u8, layout: Layout) -> bool {
+        let len = self.pending_len.get();
+        self.pending[len].set((ptr, layout));
+        self.pending_len.set(len + 1);
+        len + 1 == PENDING
     }
 
     /// Checks the pending frees, with the lock held: each pymalloc block is kept (while its
     /// class has room) or freed in its pool; each other block goes back to the system allocator.
-    fn drain(&mut self, heap: &mut PyMalloc) {
+    fn drain(&self, heap: &mut PyMalloc) {
         // The arena the last block was found in: consecutive frees mostly fall in one arena, and
         // an address inside it needs no walk of the arena map. (Sound within one drain: every
         // pending block was allocated before it began, when each mapped arena held only
         // pymalloc's blocks, and an arena with a pending block in it is not released before
         // that block is freed.)
         let mut last: Option<NonNull<u8>> = None;
-        for i in 0..self.pending_len {
-            let (ptr, layout) = self.pending[i];
+        let len = self.pending_len.replace(0);
+        for entry in &self.pending[..len] {
+            let (ptr, layout) = entry.get();
             let Some(ptr) = NonNull::new(ptr) else {
                 continue;
             };
@@ -166,7 +220,7 @@ impl ThreadCache {
             match found {
                 Some(block) => {
                     let class = class_of(layout.size());
-                    if self.counts[class] < KEPT_PER_CLASS {
+                    if self.counts[class].get() < KEPT_PER_CLASS {
                         self.push(class, block);
                     } else {
                         // SAFETY: the block lies in one of pymalloc's arenas, so pymalloc handed
@@ -179,11 +233,10 @@ impl ThreadCache {
                 None => unsafe { System.dealloc(ptr.as_ptr(), layout) },
             }
         }
-        self.pending_len = 0;
     }
 
     /// Gives every block back, with the lock held: the pending ones checked, the kept ones freed.
-    fn flush(&mut self, heap: &mut PyMalloc) {
+    fn flush(&self, heap: &mut PyMalloc) {
         self.drain(heap);
         for class in 0..NB_SMALL_SIZE_CLASSES {
             while let Some(block) = self.pop(class) {
@@ -195,20 +248,28 @@ impl ThreadCache {
     }
 }
 
-impl Drop for ThreadCache {
-    /// A thread that ends gives its blocks back.
+/// The thread-local whose destructor gives the thread's blocks back.
+struct GiveBack;
+
+impl Drop for GiveBack {
+    /// A thread that ends gives its blocks back; its later requests (other thread-locals'
+    /// destructors may still allocate) bypass the cache.
     fn drop(&mut self) {
-        if self.owner.is_null() {
-            return;
-        }
-        // SAFETY: `owner` is the allocator this cache served, which lives as long as the program
-        // (a `PyMallocGlobal` is a static: see `PyMallocGlobal::new`).
-        let owner = unsafe { &*self.owner };
-        owner.locked(|heap| self.flush(heap));
+        CACHE.with(|cache| {
+            let owner = cache.owner.replace(GONE);
+            if owner.is_null() || owner == GONE {
+                return;
+            }
+            // SAFETY: `owner` is the allocator this cache served, which lives as long as the
+            // program (a `PyMallocGlobal` is a static: see `PyMallocGlobal::new`).
+            let owner = unsafe { &*owner };
+            owner.locked(|heap| cache.flush(heap));
+        });
     }
 }
 
 /// The size class of a request of `size` bytes (1 to 512), as obmalloc computes it.
+#[inline(always)]
 fn class_of(size: usize) -> usize {
     (size.max(1) - 1) >> ALIGNMENT_SHIFT
 }
@@ -228,6 +289,7 @@ impl PyMallocGlobal {
     }
 
     /// Whether pymalloc serves `layout` (at most 512 bytes, aligned to at most 16).
+    #[inline(always)]
     fn serves(layout: Layout) -> bool {
         layout.size() <= SMALL_REQUEST_THRESHOLD && layout.align() <= ALIGNMENT
     }
@@ -235,98 +297,110 @@ impl PyMallocGlobal {
     /// Runs `f` on the allocator with the lock held and this thread marked as inside pymalloc.
     /// A panic in `f` aborts the process.
     fn locked<R>(&self, f: impl FnOnce(&mut PyMalloc) -> R) -> R {
-        if INSIDE.get() {
-            // Locking again would deadlock: say so instead of hanging.
-            abort_with(
-                b"\nerror: pymalloc was entered again by the thread already inside it \
-                         (the global allocator called from within itself); the process aborts.\n",
-            );
-        }
-        INSIDE.set(true);
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            let mut heap = self.heap.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut heap)
-        }));
-        INSIDE.set(false);
-        match result {
-            Ok(value) => value,
-            Err(_) => abort_after_panic(),
-        }
+        CACHE.with(|cache| {
+            if cache.inside.replace(true) {
+                // Locking again would deadlock: say so instead of hanging.
+                abort_with(
+                    b"\nerror: pymalloc was entered again by the thread already inside it \
+                      (the global allocator called from within itself); the process aborts.\n",
+                );
+            }
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let mut heap = self.heap.lock().unwrap_or_else(PoisonError::into_inner);
+                f(&mut heap)
+            }));
+            cache.inside.set(false);
+            match result {
+                Ok(value) => value,
+                Err(_) => abort_after_panic(),
+            }
+        })
     }
 
     /// Runs `f` on the allocator with the lock held, after giving back the blocks the calling
     /// thread keeps, so that `f` sees them free.
     fn flushed<R>(&self, f: impl FnOnce(&mut PyMalloc) -> R) -> R {
-        let mut f = Some(f);
-        let done = CACHE.try_with(|cell| {
-            let mut cache = cell.try_borrow_mut().ok()?;
-            let f = f.take()?;
-            Some(self.locked(|heap| {
-                if std::ptr::eq(cache.owner, self) {
+        CACHE.with(|cache| {
+            let mine = std::ptr::eq(cache.owner.get(), self);
+            self.locked(|heap| {
+                if mine {
                     cache.flush(heap);
                 }
                 f(heap)
-            }))
+            })
+        })
+    }
+
+    /// `alloc` when the thread has no block of `class` on hand, or cannot use its cache.
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, cache: &ThreadCache, layout: Layout) -> *mut u8 {
+        if cache.inside.get() {
+            // SAFETY: the caller's layout is valid and of non-zero size, as `System` requires.
+            return unsafe { System.alloc(layout) };
+        }
+        if !cache.adopt(self) {
+            // The thread has ended, or its cache serves another allocator.
+            return self
+                .locked(|heap| heap.malloc(layout.size()))
+                .map_or(std::ptr::null_mut(), NonNull::as_ptr);
+        }
+        let class = class_of(layout.size());
+        self.locked(|heap| {
+            cache.drain(heap);
+            // Refill to `REFILL` blocks, not just when none came back from the pending list:
+            // else a thread that begins by freeing one block of a class would go on with that one
+            // block, taking the lock on every allocation.
+            let size = (class + 1) << ALIGNMENT_SHIFT;
+            while usize::from(cache.counts[class].get()) < REFILL {
+                match heap.malloc(size) {
+                    Some(block) => cache.push(class, block),
+                    None => break,
+                }
+            }
         });
-        match (done, f) {
-            (Ok(Some(result)), _) => result,
-            // The thread is ending and its cache is gone: there is nothing of it to give back.
-            (_, Some(f)) => self.locked(f),
-            (_, None) => unreachable!("`f` runs once"),
+        cache.pop(class).unwrap_or(std::ptr::null_mut())
+    }
+
+    /// `dealloc` when the pending list is full, or the thread cannot use its cache.
+    #[cold]
+    #[inline(never)]
+    fn dealloc_slow(&self, cache: &ThreadCache, ptr: *mut u8, layout: Layout) {
+        if cache.inside.get() {
+            // What a thread frees while inside pymalloc was allocated there, by `System`.
+            // SAFETY: the caller promises the block is live with this layout.
+            return unsafe { System.dealloc(ptr, layout) };
+        }
+        if cache.adopt(self) {
+            if cache.defer(ptr, layout) {
+                self.drain_pending(cache);
+            }
+            return;
+        }
+        // The thread has ended, or its cache serves another allocator.
+        let ptr = NonNull::new(ptr).expect("dealloc is never given null");
+        let freed = self.locked(|heap| {
+            // The pointer rebuilt with its arena's provenance (see `PyMalloc::in_arena`).
+            let Some(ptr) = heap.in_arena(ptr) else {
+                return false;
+            };
+            // SAFETY: the block lies in one of pymalloc's arenas, so pymalloc handed it out; the
+            // caller promises it is live and gives it up.
+            unsafe { heap.pymalloc_free(ptr) };
+            true
+        });
+        if !freed {
+            // SAFETY: the block is not in an arena, so `System` allocated it with this layout
+            // (the caller's promise about the layout holds for whoever made it).
+            unsafe { System.dealloc(ptr.as_ptr(), layout) }
         }
     }
 
-    /// A block of `class` from the calling thread's cache, refilled from pymalloc when it has
-    /// none; `None` when the cache cannot be used (the thread is ending, or the cache serves
-    /// another allocator).
-    fn cached_alloc(&self, class: usize) -> Option<*mut u8> {
-        CACHE
-            .try_with(|cell| {
-                let mut cache = cell.try_borrow_mut().ok()?;
-                if !cache.serves(self) {
-                    return None;
-                }
-                if let Some(block) = cache.pop(class) {
-                    return Some(block);
-                }
-                self.locked(|heap| {
-                    cache.drain(heap);
-                    if cache.counts[class] == 0 {
-                        let size = (class + 1) << ALIGNMENT_SHIFT;
-                        for _ in 0..REFILL {
-                            match heap.malloc(size) {
-                                Some(block) => cache.push(class, block),
-                                None => break,
-                            }
-                        }
-                    }
-                });
-                cache.pop(class)
-            })
-            .ok()
-            .flatten()
-    }
-
-    /// Puts a freed block on the calling thread's pending list, checking the list once it is
-    /// full; false when the cache cannot be used.
-    fn cached_free(&self, ptr: *mut u8, layout: Layout) -> bool {
-        CACHE
-            .try_with(|cell| {
-                let Ok(mut cache) = cell.try_borrow_mut() else {
-                    return false;
-                };
-                if !cache.serves(self) {
-                    return false;
-                }
-                let len = cache.pending_len;
-                cache.pending[len] = (ptr, layout);
-                cache.pending_len += 1;
-                if cache.pending_len == PENDING {
-                    self.locked(|heap| cache.drain(heap));
-                }
-                true
-            })
-            .unwrap_or(false)
+    /// Checks the thread's full list of pending frees.
+    #[cold]
+    #[inline(never)]
+    fn drain_pending(&self, cache: &ThreadCache) {
+        self.locked(|heap| cache.drain(heap));
     }
 
     /// The allocator's statistics (see [`PyMalloc::stats`]), with the calling thread's cached
@@ -351,7 +425,7 @@ impl PyMallocGlobal {
     /// Always false for a thread that is inside pymalloc: what it frees there was allocated
     /// there, by the system allocator.
     pub fn owns(&self, ptr: *const u8) -> bool {
-        !INSIDE.get() && self.locked(|heap| heap.address_in_range(ptr))
+        !CACHE.with(|cache| cache.inside.get()) && self.locked(|heap| heap.address_in_range(ptr))
     }
 }
 
@@ -382,41 +456,36 @@ fn abort_with(note: &[u8]) -> ! {
 // layout as `alloc` did, and check the address before giving a block to pymalloc, which covers
 // the blocks made by `System` while a thread was inside pymalloc.
 unsafe impl GlobalAlloc for PyMallocGlobal {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !Self::serves(layout) || INSIDE.get() {
+        if !Self::serves(layout) {
             // SAFETY: the caller's layout is valid and of non-zero size, as `System` requires.
             return unsafe { System.alloc(layout) };
         }
-        if let Some(block) = self.cached_alloc(class_of(layout.size())) {
-            return block;
-        }
-        self.locked(|heap| heap.malloc(layout.size()))
-            .map_or(std::ptr::null_mut(), NonNull::as_ptr)
+        CACHE.with(|cache| {
+            if cache.ready_for(self)
+                && let Some(block) = cache.pop(class_of(layout.size()))
+            {
+                return block;
+            }
+            self.alloc_slow(cache, layout)
+        })
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if Self::serves(layout) && !INSIDE.get() && self.cached_free(ptr, layout) {
-            return;
+        if !Self::serves(layout) {
+            // SAFETY: pymalloc never serves this layout, so `System` made the block with it.
+            return unsafe { System.dealloc(ptr, layout) };
         }
-        if Self::serves(layout) && !INSIDE.get() {
-            let ptr = NonNull::new(ptr).expect("dealloc is never given null");
-            let freed = self.locked(|heap| {
-                // The pointer rebuilt with its arena's provenance (see `PyMalloc::in_arena`).
-                let Some(ptr) = heap.in_arena(ptr) else {
-                    return false;
-                };
-                // SAFETY: the block lies in one of pymalloc's arenas, so pymalloc handed it
-                // out; the caller promises it is live and gives it up.
-                unsafe { heap.pymalloc_free(ptr) };
-                true
-            });
-            if freed {
-                return;
+        CACHE.with(|cache| {
+            if !cache.ready_for(self) {
+                return self.dealloc_slow(cache, ptr, layout);
             }
-        }
-        // SAFETY: the block is not in an arena, so `System` allocated it with this layout (the
-        // caller's promise about the layout holds for whoever made it).
-        unsafe { System.dealloc(ptr, layout) }
+            if cache.defer(ptr, layout) {
+                self.drain_pending(cache);
+            }
+        })
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -424,7 +493,10 @@ unsafe impl GlobalAlloc for PyMallocGlobal {
             return std::ptr::null_mut();
         };
         let old = NonNull::new(ptr).expect("realloc is never given null");
-        if Self::serves(layout) && Self::serves(new_layout) && !INSIDE.get() {
+        if Self::serves(layout)
+            && Self::serves(new_layout)
+            && !CACHE.with(|cache| cache.inside.get())
+        {
             // Both sizes are pymalloc's: pymalloc_realloc keeps the block or moves it within
             // pymalloc (a block of the system allocator stays with it, as in CPython).
             return self

@@ -81,7 +81,7 @@ mod arena;
 mod arena_map;
 pub mod consts;
 mod free;
-mod global;
+pub mod global;
 mod invariants;
 mod locate;
 mod pool;
