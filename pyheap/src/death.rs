@@ -92,43 +92,58 @@ impl Heap {
 
     /// The death of `id`, whose count just reached zero: pushes what it held onto the heap's
     /// `pending` stack (now the caller's to release) and returns true, or returns false if its
-    /// `__del__` resurrected it.
+    /// `__del__` resurrected it. The caller has checked the handle.
+    #[inline(always)]
     fn die(&mut self, id: ObjId) -> bool {
         if id == self.none || id == self.empty_tuple {
-            panic!(
-                "deallocating {}: a decref too many on a singleton the heap owns",
-                self.repr_singleton(id)
-            )
+            self.deallocating_singleton(id)
         }
-        // One check of the handle; the rest works on the slot (this runs once per object freed).
         let index = id.index;
-        if self.header(id).tag != NIL {
+        if self.heads[index as usize].tag != NIL {
             self.unlink(index);
         }
         let Entry::Live(object) = &self.bodies[index as usize] else {
-            unreachable!("header() checked the slot")
+            unreachable!("the caller checked the handle")
         };
         // Most deaths run no code: no `__del__`, no weakref to the object, not a weakref itself.
-        let (finalizable, is_weakref) = match &object.kind {
-            Kind::Instance { class, .. } => {
-                (self.classes[class.0 as usize].finalizer.is_some(), false)
-            }
-            Kind::WeakRef { .. } => (false, true),
-            _ => (false, false),
-        };
-        if finalizable || is_weakref || !object.weakrefs.is_empty() {
-            if finalizable && !self.is_finalized(id) && !self.call_finalizer_from_dealloc(id) {
-                return false;
-            }
-            // A `__del__` may have made new weakrefs to it.
-            self.clear_weakrefs(id);
-            if is_weakref {
-                // weakref_dealloc: clear_weakref unlinks it from its referent's list.
-                self.unlink_weakref(id);
-            }
+        // Those stay on this path; the others take the one out of line.
+        let runs_code = match &object.kind {
+            Kind::Instance { class, .. } => self.classes[class.0 as usize].finalizer.is_some(),
+            Kind::WeakRef { .. } => true,
+            _ => false,
+        } || !object.weakrefs.is_empty();
+        if runs_code && !self.die_running_code(id) {
+            return false;
         }
         self.release_slot(id);
         true
+    }
+
+    /// The part of a death that runs code: the `__del__` (which may resurrect the object: then
+    /// false), and the weakrefs' clearing. Out of line, so that the common death stays small.
+    #[inline(never)]
+    fn die_running_code(&mut self, id: ObjId) -> bool {
+        let finalizable = self.has_finalizer(id);
+        if finalizable && !self.is_finalized(id) && !self.call_finalizer_from_dealloc(id) {
+            return false;
+        }
+        // A `__del__` may have made new weakrefs to it.
+        self.clear_weakrefs(id);
+        if matches!(self.kind(id), Kind::WeakRef { .. }) {
+            // weakref_dealloc: clear_weakref unlinks it from its referent's list.
+            self.unlink_weakref(id);
+        }
+        true
+    }
+
+    /// Panics: a decref too many on `None` or the empty tuple.
+    #[cold]
+    #[inline(never)]
+    fn deallocating_singleton(&self, id: ObjId) -> ! {
+        panic!(
+            "deallocating {}: a decref too many on a singleton the heap owns",
+            self.repr_singleton(id)
+        )
     }
 
     fn repr_singleton(&self, id: ObjId) -> &'static str {

@@ -337,7 +337,7 @@ impl Heap {
     /// # Panics
     /// If `id` is not tracked (CPython moves only tracked objects; use [`track`](Heap::track)).
     #[track_caller]
-    #[inline]
+    #[inline(always)]
     pub fn gc_list_move(&mut self, id: ObjId, to: GcList) {
         if !self.is_tracked(id) {
             panic!("gc_list_move: {} is not tracked", self.describe(id))

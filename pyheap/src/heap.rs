@@ -352,6 +352,7 @@ impl Heap {
     /// what the object held onto the heap's `pending` stack, whose top is the next reference to
     /// release (see [`Kind::push_references`]): those references are now the caller's. Releases
     /// nothing itself, so it never cascades.
+    #[inline(always)]
     pub(crate) fn release_slot(&mut self, id: ObjId) {
         debug_assert_eq!(
             self.refcount(id),
@@ -370,12 +371,18 @@ impl Heap {
             unreachable!("the death checked the slot")
         };
         let serial = object.serial;
-        let (what, gc, free_list, census) = match &mut object.kind {
+        let (what, gc, free_list, census, owns_memory) = match &mut object.kind {
             // The most common death, spelled out: a copy of the items as they lie.
             Kind::List(items) => {
-                // Most hold one to three: a loop, not a call to memcpy.
-                self.pending.extend(items.iter().copied());
-                (What::List, true, Some(FreeList::List), None)
+                match items.as_slice() {
+                    // A chain's link: one push, without `extend`'s reserve and loop, which took
+                    // 40 instructions where this takes a handful (callgrind, `b_ring`).
+                    &[only] => self.pending.push(only),
+                    // Most others hold two or three: a loop, not a call to memcpy.
+                    many => self.pending.extend(many.iter().copied()),
+                }
+                let owns_memory = items.spilled() || object.weakrefs.capacity() != 0;
+                (What::List, true, Some(FreeList::List), None, owns_memory)
             }
             kind => {
                 let facts = (
@@ -383,13 +390,23 @@ impl Heap {
                     kind.is_gc(),
                     FreeList::of(kind),
                     census_field(&self.classes, kind),
+                    true,
                 );
                 kind.push_references(&mut self.pending);
                 facts
             }
         };
-        // Drops what is left of the body (an emptied container) where it lies.
-        *entry = Entry::Free { serial, what };
+        let free = Entry::Free { serial, what };
+        if owns_memory {
+            // Drops what is left of the body (an emptied container) where it lies.
+            *entry = free;
+        } else {
+            // A list whose items lie in the object and which never had a weakref owns no memory
+            // elsewhere: overwriting it without running its drop code frees all it had, and
+            // skips the walk through `Kind`'s variants that the drop code makes (about 40
+            // instructions of the 230 a death took, counted by callgrind on `b_ring`).
+            std::mem::forget(std::mem::replace(entry, free));
+        }
         if gc && !self.put_on_free_list(free_list) {
             self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
         }
