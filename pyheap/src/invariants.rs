@@ -61,7 +61,7 @@ impl Heap {
                 return Err(format!("the free list names slot {index} twice"));
             }
         }
-        for (index, (head, body)) in self.heads.iter().zip(&self.bodies).enumerate() {
+        for (index, (head, body)) in self.heads.iter().zip(self.bodies.iter()).enumerate() {
             let retired = head.generation == u32::MAX;
             let free = matches!(body, Entry::Free { .. });
             if free && !retired && !on_free_list[index] {
@@ -72,6 +72,15 @@ impl Heap {
                     "slot {index}'s header says {} but its body says {}",
                     if head.is_live() { "live" } else { "free" },
                     if free { "free" } else { "live" }
+                ));
+            }
+            if let Entry::Live(object) = body
+                && object.generation != head.generation
+            {
+                return Err(format!(
+                    "slot {index}'s body has generation {} but its header {}: a handle would be \
+                     checked differently by the two",
+                    object.generation, head.generation
                 ));
             }
         }

@@ -170,7 +170,7 @@ impl Heap {
     /// order `tupledealloc` releases CPython's holding tuple in), each after the objects its
     /// callback held.
     pub(crate) fn clear_weakrefs(&mut self, id: ObjId) {
-        let weakrefs = std::mem::take(&mut self.object_mut(id).weakrefs);
+        let weakrefs = self.object_mut(id).weakrefs.take();
         let mut to_call = Vec::new();
         for wr in weakrefs {
             let Kind::WeakRef { referent, callback } = &mut self.object_mut(wr).kind else {
