@@ -432,49 +432,54 @@ impl Heap {
             unreachable!("the death checked the slot")
         };
         let serial = object.serial;
-        let (what, gc, free_list, census, owns_memory) = match &mut object.kind {
-            // The most common death, spelled out: a copy of the items as they lie.
-            Kind::List(items) => {
-                match items.as_slice() {
-                    // A chain's link: one push, without `extend`'s reserve and loop, which took
-                    // 40 instructions where this takes a handful (callgrind, `b_ring`).
-                    &[only] => self.pending.push(only),
-                    // Most others hold two or three: a loop, not a call to memcpy.
-                    many => self.pending.extend(many.iter().copied()),
-                }
-                let owns_memory = items.spilled() || object.weakrefs.was_used();
-                (What::List, true, Some(FreeList::List), None, owns_memory)
+        if let Kind::List(items) = &object.kind {
+            // The most common death, spelled out on a path of its own: a copy of the items as
+            // they lie, and the facts of a list known without asking `Kind`.
+            match items.as_slice() {
+                // A chain's link: one push, without `extend`'s reserve and loop, which took
+                // 40 instructions where this takes a handful (callgrind, `b_ring`).
+                &[only] => self.pending.push(only),
+                // Most others hold two or three: a loop, not a call to memcpy.
+                many => self.pending.extend(many.iter().copied()),
             }
-            kind => {
-                let facts = (
-                    What::of(kind),
-                    kind.is_gc(),
-                    FreeList::of(kind),
-                    census_field(&self.classes, kind),
-                    true,
-                );
-                kind.push_references(&mut self.pending);
-                facts
+            let owns_memory = items.spilled() || object.weakrefs.was_used();
+            let free = Entry::Free {
+                serial,
+                what: What::List,
+            };
+            if owns_memory {
+                // Drops what is left of the body where it lies.
+                *entry = free;
+            } else {
+                // A list whose items lie in the object and which never had a weakref owns no
+                // memory elsewhere: overwriting it without running its drop code frees all it
+                // had, and skips the walk through `Kind`'s variants that the drop code makes
+                // (about 40 instructions of the 230 a death took, counted by callgrind on
+                // `b_ring`).
+                std::mem::forget(std::mem::replace(entry, free));
             }
-        };
-        let free = Entry::Free { serial, what };
-        if owns_memory {
-            // Drops what is left of the body (an emptied container) where it lies.
-            *entry = free;
+            if !self.put_on_free_list(Some(FreeList::List)) {
+                self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
+            }
         } else {
-            // A list whose items lie in the object and which never had a weakref owns no memory
-            // elsewhere: overwriting it without running its drop code frees all it had, and
-            // skips the walk through `Kind`'s variants that the drop code makes (about 40
-            // instructions of the 230 a death took, counted by callgrind on `b_ring`).
-            std::mem::forget(std::mem::replace(entry, free));
-        }
-        if gc && !self.put_on_free_list(free_list) {
-            self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
+            let kind = &mut object.kind;
+            let (what, gc, free_list, census) = (
+                What::of(kind),
+                kind.is_gc(),
+                FreeList::of(kind),
+                census_field(&self.classes, kind),
+            );
+            kind.push_references(&mut self.pending);
+            // Drops what is left of the body (an emptied container) where it lies.
+            *entry = Entry::Free { serial, what };
+            if gc && !self.put_on_free_list(free_list) {
+                self.gc_counts[0] = self.gc_counts[0].saturating_sub(1);
+            }
+            if let Some(field) = census {
+                *self.census.count_mut(field) -= 1;
+            }
         }
         self.log(Event::Destroyed(serial));
-        if let Some(field) = census {
-            *self.census.count_mut(field) -= 1;
-        }
         let head = &mut self.heads[index];
         head.flags = 0;
         // Every handle to the dead object stops matching. A slot whose generation reaches
