@@ -253,6 +253,7 @@ fn machine() -> Value {
 /// Runs every implementation of `case`, round after round; returns the case with its results.
 fn measure(case: &Value, binaries: &Path, options: &Options) -> Value {
     let id = case["id"].as_str().unwrap_or("");
+    let lab = case["lab"].as_u64().unwrap_or(0);
     let parts = case["implementations"]
         .as_array()
         .cloned()
@@ -268,7 +269,7 @@ fn measure(case: &Value, binaries: &Path, options: &Options) -> Value {
             }
             let binary = part["binary"].as_str().unwrap_or(PACKAGE);
             let name = part["name"].as_str().unwrap_or("");
-            found.push(run_one(binaries, binary, id, name, options.n));
+            found.push(run_one(binaries, binary, id, name, options.n, lab));
         }
     }
     let rows: Vec<Value> = parts
@@ -287,8 +288,17 @@ fn measure(case: &Value, binaries: &Path, options: &Options) -> Value {
 }
 
 /// One measurement in a process of its own.
-fn run_one(binaries: &Path, binary: &str, id: &str, name: &str, n: Option<usize>) -> Value {
+fn run_one(
+    binaries: &Path,
+    binary: &str,
+    id: &str,
+    name: &str,
+    n: Option<usize>,
+    lab: u64,
+) -> Value {
     let mut command = Command::new(binaries.join(binary));
+    // A panic's message, not a backtrace: the table shows one line of why.
+    command.env("RUST_BACKTRACE", "0");
     if binary == PACKAGE {
         command.args(["run", id, name]);
         if let Some(n) = n {
@@ -307,6 +317,9 @@ fn run_one(binaries: &Path, binary: &str, id: &str, name: &str, n: Option<usize>
             .unwrap_or_else(|_| json!({ "absent": "printed no result" })),
         Ok(output) => {
             let stderr = String::from_utf8_lossy(&output.stderr);
+            if let Some(why) = why_it_panicked(&stderr, lab) {
+                return json!({ "absent": why });
+            }
             let last = stderr
                 .lines()
                 .rev()
@@ -321,6 +334,30 @@ fn run_one(binaries: &Path, binary: &str, id: &str, name: &str, n: Option<usize>
             json!({ "absent": format!("failed: it {how}{}", if last.is_empty() { String::new() } else { format!(": {last}") }) })
         }
         Err(e) => json!({ "absent": format!("could not run {binary}: {e}") }),
+    }
+}
+
+/// One line saying why a measurement panicked, read from its standard error, or `None` if it did
+/// not panic. A learner's unfinished lab reaches a `todo!()`: that is said as what it is, with
+/// where, and the grader named as the place to find the next task.
+fn why_it_panicked(stderr: &str, lab: u64) -> Option<String> {
+    use crate::run::sandbox::{Outcome, find_panic};
+    let place = |at: Option<String>| at.map_or(String::new(), |at| format!(" at {at}"));
+    match find_panic(stderr)? {
+        Outcome::NotStarted { at } => Some(format!(
+            "not finished: it reached a todo!(){}; `cargo xtask grade --lab {lab}` names the \
+             next task",
+            place(at)
+        )),
+        Outcome::Failed { message, at } => {
+            let first = message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            Some(format!(
+                "panicked{}: {}; `cargo xtask grade --lab {lab}` runs the tests that check it",
+                place(at),
+                first.trim()
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -605,4 +642,44 @@ fn write_book(root: &Path, lab: &Lab, command: &str, tables: &str) -> Result<(),
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("Wrote {}.", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::why_it_panicked;
+
+    #[test]
+    fn an_unfinished_lab_is_named_as_such_with_its_todo() {
+        let stderr = "\nthread 'main' (28216) panicked at labs/03-cycles/src/collector.rs:294:9:\n\
+                      not yet implemented\n\
+                      note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(
+            why_it_panicked(stderr, 3).as_deref(),
+            Some(
+                "not finished: it reached a todo!() at labs/03-cycles/src/collector.rs:294; \
+                 `cargo xtask grade --lab 3` names the next task"
+            )
+        );
+    }
+
+    #[test]
+    fn another_panic_gives_its_first_line_and_place() {
+        let stderr = "thread 'main' panicked at labs/03-cycles/src/deduce.rs:40:5:\n\
+                      list 3 is not in a GC list\nsecond line\n";
+        assert_eq!(
+            why_it_panicked(stderr, 3).as_deref(),
+            Some(
+                "panicked at labs/03-cycles/src/deduce.rs:40:5: list 3 is not in a GC list; \
+                 `cargo xtask grade --lab 3` runs the tests that check it"
+            )
+        );
+    }
+
+    #[test]
+    fn an_exit_without_a_panic_is_left_to_the_caller() {
+        assert_eq!(
+            why_it_panicked("error: the trace's checksum differs\n", 2),
+            None
+        );
+    }
 }

@@ -468,7 +468,7 @@ fn classify(status: ExitStatus, output: &str, limits: Limits) -> Outcome {
 
 /// Finds the test thread's panic message: `thread 'NAME' panicked at FILE:LINE:COL:` followed by
 /// the message, up to libtest's `note:` line or its verdict line.
-fn find_panic(output: &str) -> Option<Outcome> {
+pub(crate) fn find_panic(output: &str) -> Option<Outcome> {
     let lines: Vec<&str> = output.lines().collect();
     // `thread 'NAME' panicked at FILE:LINE:COL:`, or since Rust 1.91
     // `thread 'NAME' (TID) panicked at FILE:LINE:COL:`.
