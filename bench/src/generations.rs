@@ -84,6 +84,10 @@ pub fn run(name: &str, n: usize) -> Outcome {
     // No one reads the event log here (CPython keeps none).
     heap.set_event_log(false);
     program(&mut heap, &mut timed, n);
+    #[cfg(feature = "lab04")]
+    if let Err(wrong) = same_as_the_reference(program, n, &timed.gc) {
+        return Outcome::Absent(wrong);
+    }
     let collections: Vec<String> = timed
         .gc
         .get_stats()
@@ -95,4 +99,34 @@ pub fn run(name: &str, n: usize) -> Outcome {
             .with("longest pause (ms)", timed.longest.as_secs_f64() * 1e3)
             .noted(format!("collections {}", collections.join("/"))),
     )
+}
+
+/// The same program on the reference, untimed: a learner's scheduler must run the same
+/// collections and find the same garbage, since both follow CPython's rules step for step. A
+/// scheduler that collected less often, or a collection that found less, would spend less time
+/// in the collector and win the table for the wrong reason; this says what differs instead.
+#[cfg(feature = "lab04")]
+fn same_as_the_reference(
+    program: fn(&mut Heap, &mut dyn GcLink, usize),
+    n: usize,
+    yours: &Gc,
+) -> Result<(), String> {
+    let mut reference = sol04::Gc::new();
+    let mut heap = Heap::with_free_lists();
+    heap.set_event_log(false);
+    program(&mut heap, &mut reference, n);
+    let theirs = reference.get_stats();
+    for (generation, (yours, theirs)) in yours.get_stats().iter().zip(&theirs).enumerate() {
+        let mine = (yours.collections, yours.collected);
+        let expected = (theirs.collections, theirs.collected);
+        if mine != expected {
+            return Err(format!(
+                "wrong: generation {generation} had {} collections that collected {} objects; \
+                 the reference, on the same program, has {} collections collecting {} \
+                 (`cargo xtask grade --lab 4` shows where they part)",
+                mine.0, mine.1, expected.0, expected.1
+            ));
+        }
+    }
+    Ok(())
 }
