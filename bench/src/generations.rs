@@ -121,9 +121,9 @@ fn same_as_the_reference(
         let expected = (theirs.collections, theirs.collected);
         if mine != expected {
             return Err(format!(
-                "wrong: generation {generation} had {} collections that collected {} objects; \
-                 the reference, on the same program, has {} collections collecting {} \
-                 (`cargo xtask grade --lab 4` shows where they part)",
+                "wrong: your generation {generation} ran {} collections, which collected {} \
+                 objects; on the same program the reference's ran {}, which collected {} \
+                 (`cargo xtask grade --lab 4` shows where the two part)",
                 mine.0, mine.1, expected.0, expected.1
             ));
         }
