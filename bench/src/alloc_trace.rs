@@ -170,10 +170,8 @@ pub fn replay(allocator: &mut dyn TraceAllocator) -> Outcome {
             mib(kept)
         ));
     }
-    let mut measured = Measured::ns_per_op(elapsed, STEADY).with(
-        "resident left after freeing all (MiB)",
-        mib(after.saturating_sub(anonymous_baseline)),
-    );
+    let mut measured = Measured::ns_per_op(elapsed, STEADY)
+        .with("resident left after freeing all (MiB)", mib(kept));
     if peak_known {
         measured = measured.with("peak resident (MiB)", mib(peak.saturating_sub(baseline)));
     }
